@@ -1,0 +1,32 @@
+"""Downloader middleware: our encoding decision, not Scrapy's, decodes every text response."""
+from __future__ import annotations
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
+
+from pipelines.decoding.charset import decide_encoding
+
+
+class EncodingDecisionMiddleware:
+    """Decide each text response's encoding from its bytes (BOM, strict UTF-8, header, meta
+    anywhere in the head, restricted chardet) and re-make the response with it, so XPaths on list
+    pages see the same text the archive stores. The decision travels in `request.meta["decoding"]`.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> EncodingDecisionMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if not isinstance(response, TextResponse) or request.meta.get("raw_only"):
+            return response
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        decision = decide_encoding(response.body, content_type)
+        request.meta["decoding"] = decision.as_dict()
+        if self.stats:
+            self.stats.inc_value(f"encoding/rule/{decision.rule}")
+        return response.replace(encoding=decision.encoding)

@@ -1,0 +1,59 @@
+"""Scrapy settings for govarchive. Every project setting is documented in README.md (Settings)."""
+import os
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+BOT_NAME = "govarchive"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+COMMANDS_MODULE = "crawler.commands"
+
+# --- where captures go -------------------------------------------------------------------------
+# file:///abs/path (default: ./archive in the project) or s3://bucket/prefix. AWS_* settings
+# (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, …) are Scrapy's own and reach the S3 backend; credentials
+# belong in the environment, never in this file.
+ARCHIVE_URI = os.environ.get("ARCHIVE_URI") or (PROJECT_DIR / "archive").as_uri()
+AWS_ENDPOINT_URL = os.environ.get("AWS_ENDPOINT_URL")
+AWS_REGION_NAME = os.environ.get("AWS_REGION_NAME") or os.environ.get("AWS_DEFAULT_REGION")
+ARCHIVE_S3_MAX_ATTEMPTS = 3
+
+# --- which portals -----------------------------------------------------------------------------
+SITES_DIR = os.environ.get("SITES_DIR") or str(PROJECT_DIR / "settings" / "sites")
+
+# --- politeness (per-site values in the site file override delay and concurrency) ---------------
+ROBOTSTXT_OBEY = True
+USER_AGENT = "govarchive/0.1 (public-records archiver; +https://github.com/govarchive/govarchive)"
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 2
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+COOKIES_ENABLED = True
+TELNETCONSOLE_ENABLED = False
+
+# --- the pipeline ------------------------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    # Runs after HttpCompressionMiddleware (590) has un-gzipped the body, before the spider.
+    "crawler.middlewares.EncodingDecisionMiddleware": 580,
+}
+ITEM_PIPELINES = {
+    "pipelines.encoding.EncodingPipeline": 100,
+    "pipelines.extract.ExtractPipeline": 200,
+    "pipelines.repair.RepairPipeline": 300,
+    "pipelines.archive.ArchivePipeline": 900,
+}
+EXTENSIONS = {
+    "crawler.extensions.RunSummary": 500,
+}
+RUN_SUMMARY_FILE = None
+
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOGSTATS_INTERVAL = 30.0
+FEED_EXPORT_ENCODING = "utf-8"
