@@ -1,0 +1,93 @@
+"""End to end: crawl the demo portal into both backends, get every article back by its URL."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from pipelines.storage import open_store
+from pipelines.storage.archive import Archive
+from pipelines.storage.warc import read_response
+from tests.conftest import S3, Portal, crawl, run_scrapy
+
+pytestmark = pytest.mark.e2e
+
+# Characters that only appear when Chinese text went through the wrong codec.
+MOJIBAKE = re.compile(r"[\ufffd\u00c0-\u00ff\u0100-\u024f\u2500-\u257f\u3105-\u312f\ue000-\uf8ff]")
+
+
+def _norm(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def _check_archive(archive: Archive, demo: Portal) -> None:
+    for article in demo.portal.all_articles():
+        url = demo.url(article.path)
+        captures = archive.captures(url)
+        assert len(captures) == 1, url
+        doc = archive.document(captures[0])
+        assert doc["title"] == article.title
+        assert _norm(doc["text"]) == _norm(article.body_text), url
+        assert not MOJIBAKE.search(doc["text"] + doc["title"]), url
+        status, headers, body = archive.raw_response(captures[0])
+        served = demo.portal.respond(article.path)
+        assert (status, body) == (200, served[2]), "raw bytes are archived exactly as served"
+        assert doc["encoding"]["encoding"] in ("utf-8", "gb18030")
+
+
+def test_crawl_demo_into_local_folder(demo_portal: Portal, tmp_path: Path) -> None:
+    uri = (tmp_path / "archive").as_uri()
+    result = crawl("demo", demo_portal.sites_dir, uri, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.summary is not None
+    n = len(demo_portal.portal.all_articles())
+    assert (result.summary["articles_fetched"], result.summary["archived"]) == (n, n)
+    assert result.summary["list_pages"] == 9
+    assert result.summary["encoding_rules"].keys() >= {"utf-8", "header", "meta"}
+    _check_archive(Archive(open_store(uri)), demo_portal)
+
+    # The CLI gets a page back by URL, and says so plainly when a URL was never archived.
+    article = demo_portal.portal.articles["tzgg"][0]
+    got = run_scrapy(["archive", "get", demo_portal.url(article.path)], {"ARCHIVE_URI": uri})
+    assert got.returncode == 0, got.stderr
+    assert article.title in got.stdout and article.paragraphs[0] in got.stdout
+    raw = run_scrapy(["archive", "get", demo_portal.url(article.path), "--format", "raw"],
+                     {"ARCHIVE_URI": uri}, text=False)
+    assert raw.returncode == 0 and raw.stdout == demo_portal.portal.respond(article.path)[2]
+    missing = run_scrapy(["archive", "get", demo_portal.url("/yw/none.html")], {"ARCHIVE_URI": uri})
+    assert missing.returncode == 1 and "not archived" in missing.stderr
+
+
+@pytest.mark.s3
+def test_crawl_demo_into_s3(demo_portal: Portal, s3: S3, tmp_path: Path) -> None:
+    result = crawl("demo", demo_portal.sites_dir, s3.uri(), tmp_path, extra_env=s3.env())
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.summary and result.summary["archived"] == len(demo_portal.portal.all_articles())
+    archive = Archive(open_store(s3.uri(), endpoint_url=s3.endpoint))
+    _check_archive(archive, demo_portal)
+    listed = run_scrapy(["archive", "list", demo_portal.url("/gzdt/"), "--prefix"],
+                        {"ARCHIVE_URI": s3.uri(), **s3.env()})
+    assert listed.returncode == 0, listed.stderr
+    assert len(listed.stdout.splitlines()) == len(demo_portal.portal.articles["gzdt"])
+
+
+def test_unreachable_archive_stops_before_any_request(demo_portal: Portal, tmp_path: Path) -> None:
+    env = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "x",
+           "AWS_SECRET_ACCESS_KEY": "y"}
+    result = crawl("demo", demo_portal.sites_dir, "s3://bucket/arch", tmp_path, extra_env=env)
+    assert result.returncode == 1
+    assert "crawl not started: cannot reach" in result.stderr
+    assert demo_portal.portal.requests == []
+
+
+def test_raw_warc_is_readable_by_warcio(demo_portal: Portal, tmp_path: Path) -> None:
+    uri = (tmp_path / "a").as_uri()
+    assert crawl("demo", demo_portal.sites_dir, uri, tmp_path).returncode == 0
+    archive = Archive(open_store(uri))
+    url = demo_portal.url(demo_portal.portal.articles["gzdt"][1].path)
+    status, headers, body = read_response(archive.raw_warc(archive.pick(url)))
+    assert status == 200
+    assert ("Content-Type", "text/html; charset=GBK") in headers
+    assert body.decode("gbk").count("<p>\u3000\u3000") == 3
