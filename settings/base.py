@@ -57,3 +57,7 @@ RUN_SUMMARY_FILE = None
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGSTATS_INTERVAL = 30.0
 FEED_EXPORT_ENCODING = "utf-8"
+
+# --- component settings, each group in its own module --------------------------------------------
+from settings.browser import *  # noqa: E402, F403
+from settings.operations import *  # noqa: E402, F403

@@ -1,0 +1,1 @@
+"""Settings for pages fetched through a browser (scrapy-playwright). Documented in README.md."""
