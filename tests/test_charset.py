@@ -1,0 +1,183 @@
+"""Encoding decision: the generated corpus (every encoding x label case), label parsing, properties."""
+from __future__ import annotations
+
+import codecs
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipelines.decoding import charset
+from pipelines.decoding.charset import EncodingDecision, decide_encoding, decode_body
+from tests.encoding_corpus import Page, pages, round_trips, simplified_sentences, traditional_sentences
+
+CORPUS = list(pages())
+
+
+def test_corpus_is_big_enough_and_covers_every_case() -> None:
+    assert len(CORPUS) >= 500
+    assert {p.encoding for p in CORPUS} == {"utf-8", "gb2312", "gbk", "gb18030", "big5", "big5hkscs"}
+    assert {p.expected_rule for p in CORPUS} == set(charset.RULES)
+
+
+@pytest.mark.parametrize("page", CORPUS, ids=lambda p: p.id)
+def test_corpus_page_decodes_exactly_by_the_expected_rule(page: Page) -> None:
+    decision = decide_encoding(page.body, page.content_type)
+    assert decode_body(page.body, decision) == page.text
+    assert (decision.rule, decision.encoding) == (page.expected_rule, page.expected_encoding)
+    assert decision.undecodable_bytes == page.undecodable_bytes
+
+
+def test_decision_records_both_labels() -> None:
+    body = '<html><head><meta charset="GB2312"></head><body>中文</body></html>'.encode("gbk")
+    decision = decide_encoding(body, "text/html; charset=UTF-8")
+    assert decision == EncodingDecision("gb18030", "meta", "utf-8", "gb2312", 0)
+    assert decision.as_dict() == {"encoding": "gb18030", "rule": "meta", "header_charset": "utf-8",
+                                  "meta_charset": "gb2312", "undecodable_bytes": 0}
+
+
+@pytest.mark.parametrize(("content_type", "expected"), [
+    ("text/html; charset=GBK", "gbk"),
+    ('text/html; charset="gb2312"', "gb2312"),
+    ("text/html;charset=big5", "big5"),
+    ("text/html", None),
+    (None, None),
+])
+def test_header_charset(content_type: str | None, expected: str | None) -> None:
+    assert charset.header_charset(content_type) == expected
+
+
+@pytest.mark.parametrize(("head", "expected"), [
+    (b'<meta charset="gbk">', "gbk"),
+    (b"<meta http-equiv='Content-Type' content='text/html; charset=GB2312'>", "gb2312"),
+    (b'<META CONTENT="text/html;charset=big5" HTTP-EQUIV="content-type">', "big5"),
+    (b'<!-- <meta charset="big5"> --><meta charset="utf-8">', "utf-8"),
+    (b"<script>" + b"x" * 9000 + b'</script><meta charset="gbk">', "gbk"),
+    (b"<title>t</title>", None),
+])
+def test_meta_charset_anywhere_in_the_head(head: bytes, expected: str | None) -> None:
+    assert charset.meta_charset(b"<html><head>" + head + b"</head><body></body></html>") == expected
+
+
+def test_meta_in_the_body_is_not_a_declaration() -> None:
+    body = b'<html><head></head><body><pre>&lt;<meta charset="big5"></pre></body></html>'
+    assert charset.meta_charset(body) is None
+
+
+def test_xml_declaration_counts_as_meta() -> None:
+    assert charset.meta_charset(b'<?xml version="1.0" encoding="GBK"?><rss></rss>') == "gbk"
+
+
+@pytest.mark.parametrize(("label", "expected"), [
+    ("GB2312", "gb2312"), ("x-gbk", "gbk"), ("cp936", "gbk"), ("Big5-HKSCS", "big5hkscs"),
+    ("utf8", "utf-8"), ("ISO-8859-1", "iso8859-1"), ("no-such-charset", None), (None, None),
+])
+def test_normalise_label(label: str | None, expected: str | None) -> None:
+    assert charset.normalise_label(label) == expected
+
+
+def test_unknown_label_is_ignored() -> None:
+    body = "<p>市政府召开常务会议，研究部署下半年重点工作。</p>".encode("gbk")
+    decision = decide_encoding(body, "text/html; charset=x-unknown")
+    assert (decision.encoding, decision.rule) == ("gb18030", "chardet")
+
+
+def test_short_big5_page_that_is_also_valid_gb18030_is_read_as_big5() -> None:
+    text = "人社局舉辦春風行動專場招聘會。"
+    body = text.encode("big5")
+    body.decode("gb18030")  # the trap: the wrong family decodes strictly too
+    for content_type in (None, "text/html; charset=gb2312"):
+        decision = decide_encoding(body, content_type)
+        assert decode_body(body, decision) == text
+        assert decision.rule == "chardet"
+
+
+def test_gbk_body_behind_a_western_label_is_read_as_gbk() -> None:
+    body = "<p>全市地区生产总值突破5000亿元。</p>".encode("gbk")
+    decision = decide_encoding(body, "text/html; charset=ISO-8859-1")
+    assert decision.encoding == "gb18030"
+
+
+def test_western_page_keeps_its_western_label() -> None:
+    body = "<p>Café crème, déjà vu, naïve façade.</p>".encode("latin-1")
+    decision = decide_encoding(body, "text/html; charset=iso-8859-1")
+    assert (decision.encoding, decision.rule) == ("iso8859-1", "header")
+
+
+def test_chardet_breaks_ties(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(charset, "DETECT_MARGIN", 1000.0)
+    text = "\n".join([s for s in traditional_sentences() if round_trips(s, "big5", "big5hkscs")][:10])
+    body = text.encode("big5")
+    decision = decide_encoding(body)
+    assert decision.rule == "chardet"
+    assert decode_body(body, decision) == text
+
+
+def test_utf16_bom() -> None:
+    body = codecs.BOM_UTF16_LE + "<p>政府</p>".encode("utf-16-le")
+    decision = decide_encoding(body)
+    assert decision.rule == "bom"
+    assert decode_body(body, decision) == "<p>政府</p>"
+
+
+def test_tiny_utf8_page_with_stale_gbk_label_stays_utf8() -> None:
+    body = '<meta charset="gbk"><p>政府网站</p>'.encode()
+    assert decide_encoding(body).encoding == "utf-8"
+
+
+# ---------------------------------------------------------------------------------------- properties
+
+_SENTENCES = st.sampled_from(simplified_sentences())
+_TRAD = st.sampled_from(traditional_sentences())
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text())
+def test_any_utf8_text_round_trips(text: str) -> None:
+    try:
+        body = text.encode("utf-8")
+    except UnicodeEncodeError:
+        return  # lone surrogates have no UTF-8 form
+    decision = decide_encoding(body)
+    expected = text.removeprefix("\ufeff") if decision.rule == "bom" else text
+    assert decode_body(body, decision) == expected
+
+
+@settings(max_examples=150)
+@given(st.lists(st.one_of(_SENTENCES, st.sampled_from(["2023", "GDP", " ", "\n", "<br>"])), min_size=1,
+                max_size=12).filter(lambda parts: any(len(p) > 5 for p in parts)),
+       st.sampled_from(["gb2312", "gbk", "gb18030"]), st.sampled_from([None, "gbk", "big5", "utf-8"]))
+def test_gb_text_round_trips_whatever_the_label(parts: list[str], codec: str, label: str | None) -> None:
+    text = "".join(parts)
+    try:
+        body = text.encode(codec)
+    except UnicodeEncodeError:
+        return
+    if body.decode("gb18030") != text:
+        return  # GB2312's own mapping of two dashes
+    decision = decide_encoding(body, None if label is None else f"text/html; charset={label}")
+    assert decode_body(body, decision) == text or decision.rule == "utf-8"
+
+
+@settings(max_examples=150)
+@given(st.lists(_TRAD, min_size=1, max_size=8), st.sampled_from([None, "big5", "gb2312"]))
+def test_big5_text_round_trips_whatever_the_label(parts: list[str], label: str | None) -> None:
+    text = "".join(parts)
+    try:
+        body = text.encode("big5hkscs")
+    except UnicodeEncodeError:
+        return
+    decision = decide_encoding(body, None if label is None else f"text/html; charset={label}")
+    assert decode_body(body, decision) == text
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=400), st.one_of(st.none(), st.text(max_size=40)))
+def test_never_raises_and_names_a_codec_that_decodes(body: bytes, content_type: str | None) -> None:
+    decision = decide_encoding(body, content_type)
+    assert decision.rule in charset.RULES
+    if decision.rule == "fallback":
+        assert decision.undecodable_bytes > 0
+    else:
+        body.decode(decision.encoding)  # strict
+    decode_body(body, decision)
