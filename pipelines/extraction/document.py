@@ -1,37 +1,218 @@
-"""The extraction entry point (walking-skeleton version: trafilatura alone; issue 4 layers it).
+"""The extraction entry point: article text and typed government metadata from one decoded page.
 
-`extract_document(html, url, overrides)` returns a plain dict (JSON-ready) with at least:
-title, published_at (ISO 8601 with +08:00 or None), source, text, extracted_by (list of layer names),
-attachments (list of {name, url}), meta (other typed metadata fields). It raises ExtractionError
-when a page has no text at all.
+`extract_document(html, url, overrides)` runs the layers in order, recording each that contributed in
+`extracted_by`: the site file's XPath overrides, the government meta tags, a known CMS body container,
+trafilatura (configured for Chinese portals), then the Chinese-portal cleaning pass. It returns a plain,
+JSON-ready dict (see `FIELDS`) and raises ExtractionError when the page holds no article text.
+Pure and picklable: no module state is written, so it can run in a process pool.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urljoin
 
-import trafilatura
+from lxml.html import HtmlElement
+
+from pipelines.extraction.clean import clean_text
+from pipelines.extraction.dates import date_from_url, iter_dates, parse_date
+from pipelines.extraction.fold import fold
+from pipelines.extraction.gkml import read_label_cells, read_label_line
+from pipelines.extraction.layers import body_nodes, node_text, parse_html, run_trafilatura, xpath_text
+from pipelines.extraction.meta import date_candidates, gov_fields, read_meta, split_keywords
 
 EXTRACTOR_NAME = "govarchive"
-EXTRACTOR_VERSION = "0.1.0"
+EXTRACTOR_VERSION = "0.2.0"
+
+FIELDS = ("title", "published_at", "source", "author", "reporter", "editor", "photographer", "reviewer",
+          "column", "site_name", "site_id_code", "keywords", "description", "gkml", "text", "extracted_by",
+          "attachments")
+ATTACHMENT_EXTENSIONS = ("pdf", "doc", "docx", "xls", "xlsx", "wps", "ofd", "zip", "rar")
+_ATTACHMENT = re.compile(r"\.(?:" + "|".join(ATTACHMENT_EXTENSIONS) + r")(?:$|[?#])", re.I)
+_TITLE_SEPARATORS = re.compile(r"\s*(?:[_|\uff5c]|--|—+|\s-\s|-{1}(?=[^\d]))\s*")
+_PUBLISHED_LABEL = re.compile(r"(?:发布|发表|公开|更新|发稿|出版|刊发)(?:日期|时间|于)|(?:日期|时间)\s*:"
+                              r"|更新\s*(?:$|来源)")
+
+# lines whose dates are something else: an index number, the date a document was written, a deadline
+_NOT_PUBLISHED = re.compile(r"索引号|成文|有效期|截止|实施日期|施行")
 
 
 class ExtractionError(ValueError):
     """The page holds nothing we can call article text."""
 
 
+def _clean_value(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = " ".join(value.split()).strip(" :：|")
+    return value or None
+
+
+def _title(meta_title: str | None, tree: HtmlElement, site_name: str | None,
+           cells: dict[str, str]) -> str | None:
+    if meta_title:
+        return _clean_value(meta_title)
+    if cells.get("title"):
+        return _clean_value(cells["title"])
+    page_title = _clean_value(tree.findtext(".//title"))
+    for h in tree.iter("h1", "h2"):
+        heading = _clean_value(h.text_content())
+        if heading and page_title and len(heading) >= 4 and heading in page_title:
+            return heading
+    if not page_title:
+        return None
+    if site_name and page_title.endswith(site_name) and page_title != site_name:
+        page_title = page_title[: -len(site_name)]
+    parts = [p for p in _TITLE_SEPARATORS.split(page_title) if p.strip()]
+    return _clean_value(parts[0]) if parts else _clean_value(page_title)
+
+
+def _labelled_date(text: str, last: bool) -> str | None:
+    """A date on a line with a publication label (发布时间, 发表于, 日期:, …); the line nearest the body."""
+    lines = text.split("\n")
+    for line in reversed(lines) if last else lines:
+        folded = fold(line)
+        if not _NOT_PUBLISHED.search(folded) and _PUBLISHED_LABEL.search(folded):
+            iso = parse_date(folded)
+            if iso:
+                return iso
+    return None
+
+
+def _published_at(overrides: Mapping[str, str], tree: HtmlElement, meta: dict[str, str],
+                  cells: dict[str, str], line_meta: dict[str, str], around: tuple[str, str],
+                  url: str) -> str | None:
+    header, trailer = around
+    xpath = overrides.get("date_xpath")
+    candidates: list[str | None] = [xpath_text(tree, xpath) if xpath else None]
+    candidates += date_candidates(meta)
+    candidates += [cells.get("published_at"), line_meta.get("published_at")]
+    for candidate in candidates:
+        iso = parse_date(candidate)
+        if iso:
+            return iso
+    iso = _labelled_date(header, last=True) or _labelled_date(trailer, last=False) or date_from_url(url)
+    if iso:
+        return iso
+    # an unlabelled date just above the body (`2005-04-27 14:32 来源：…`)
+    for line in reversed(header[-300:].split("\n")):
+        if not _NOT_PUBLISHED.search(fold(line)):
+            found = iter_dates(line)
+            if found:
+                return found[0][1]
+    return None
+
+
+def _around(page_text: str, body: str) -> tuple[str, str]:
+    """The page text above the body (titles, dates, sources) and just below it (blog footers), found by
+    anchoring the body's first and last long lines in the page text."""
+    body_lines = body.split("\n")
+    pieces = [max(line.split("|"), key=len).strip() for line in body_lines]
+    lines = [p for p in pieces if len(p) >= 20] or [p for p in pieces if len(p) >= 6]
+    if not lines:
+        return page_text[:1500], ""
+    start = page_text.find(lines[0][:30])
+    head = page_text[:start] if start > 0 else page_text[:1500]
+    anchor = lines[-1][-30:]
+    end = page_text.find(anchor, max(start, 0))
+    tail = page_text[end + len(anchor):][:400] if end >= 0 else ""
+    # the first and last lines of the body itself may be the date line the extractor kept
+    return "\n".join([head[-1500:], *body_lines[:2]]), "\n".join([*body_lines[-2:], tail])
+
+
+def _attachments(nodes: list[HtmlElement], tree: HtmlElement, url: str) -> list[dict[str, str]]:
+    scope = nodes or [tree]
+    found: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for node in scope:
+        for a in node.iter("a"):
+            href = (a.get("href") or "").strip()
+            if not href or not _ATTACHMENT.search(href):
+                continue
+            absolute = urljoin(url, href) if url else href
+            if absolute in seen:
+                continue
+            seen.add(absolute)
+            name = _clean_value(a.text_content()) or _clean_value(a.get("title")) or href.rsplit("/", 1)[-1]
+            found.append({"name": name, "url": absolute})
+    return found
+
+
 def extract_document(html: str, url: str, overrides: Mapping[str, str] | None = None) -> dict[str, Any]:
-    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
-                                      as_dict=True)
-    if not doc or not doc.get("text"):
+    overrides = {k: v for k, v in (overrides or {}).items() if isinstance(v, str) and v.strip()}
+    tree = parse_html(html)
+    layers: list[str] = []
+
+    meta = read_meta(tree)
+    gov = gov_fields(meta)
+    if gov:
+        layers.append("meta")
+    cells = read_label_cells(tree)
+
+    layer, nodes = body_nodes(tree, html, overrides)
+    if layer:
+        layers.append(layer)
+        raw_text = "\n".join(node_text(n) for n in nodes)
+    else:
+        raw_text = run_trafilatura(tree, url)
+        layers.append("trafilatura")
+    if not raw_text.strip():
         raise ExtractionError("no article text found")
-    date = doc.get("date")
-    return {
-        "title": doc.get("title"),
-        "published_at": f"{date}T00:00:00+08:00" if date else None,
-        "source": None,
-        "text": doc["text"],
-        "extracted_by": ["trafilatura"],
-        "attachments": [],
-        "meta": {},
+
+    site_name = _clean_value(gov.get("site_name"))
+    title_override = xpath_text(tree, overrides["title_xpath"]) if "title_xpath" in overrides else ""
+    if title_override:
+        layers.insert(0, "override")
+    title = _clean_value(title_override) or _title(gov.get("title"), tree, site_name, cells)
+
+    cleaned = clean_text(raw_text, title)
+    layers.append("clean")
+    if not cleaned.text.strip():
+        raise ExtractionError("only page chrome found")
+
+    body_tag = tree.find("body")
+    page_text = node_text(body_tag if body_tag is not None else tree)
+    header, trailer = _around(page_text, cleaned.text)
+    line_meta = dict(cleaned.meta)
+    for line in header.split("\n"):
+        if len(line) <= 120:
+            for key, value in read_label_line(line).items():
+                if value:
+                    line_meta.setdefault(key, value)
+
+    source_override = xpath_text(tree, overrides["source_xpath"]) if "source_xpath" in overrides else ""
+    if source_override:
+        source_fields = read_label_line(source_override)
+        source_override = source_fields.get("source", source_override)
+    if ("date_xpath" in overrides or source_override or layer == "override") and "override" not in layers:
+        layers.insert(0, "override")
+    gkml = {key.split(".", 1)[1]: value for key, value in cells.items() if key.startswith("gkml.")}
+    if gkml.get("written_at"):
+        gkml["written_at"] = parse_date(gkml["written_at"]) or gkml["written_at"]
+    if gkml:
+        layers.insert(layers.index("clean"), "gkml")
+
+    credits = cleaned.credits
+    doc: dict[str, Any] = {
+        "title": title,
+        "published_at": _published_at(overrides, tree, meta, cells, line_meta, (header, trailer), url),
+        "source": _clean_value(source_override) or _clean_value(gov.get("source")) or _clean_value(
+            cells.get("source")) or _clean_value(line_meta.get("source")),
+        "author": _clean_value(gov.get("author")) or _clean_value(credits.get("author")) or _clean_value(
+            line_meta.get("author")),
+        "reporter": credits.get("reporter"),
+        "editor": credits.get("editor"),
+        "photographer": credits.get("photographer"),
+        "reviewer": credits.get("reviewer"),
+        "column": _clean_value(gov.get("column")),
+        "site_name": site_name,
+        "site_id_code": _clean_value(gov.get("site_id_code")),
+        "keywords": split_keywords(gov.get("keywords")),
+        "description": _clean_value(gov.get("description")),
+        "gkml": gkml,
+        "text": cleaned.text,
+        "extracted_by": layers,
+        "attachments": _attachments(nodes, tree, url),
     }
+    return doc

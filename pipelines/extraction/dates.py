@@ -1,0 +1,114 @@
+"""Chinese portal dates to ISO 8601 in Beijing time.
+
+Handles `2022年12月14日`, `2021-08-31 21:35:07`, `2004年7月16日08:19`, `2020/4/17`, full-width digits,
+Chinese numerals (`二〇二三年十二月五日`) and ISO strings with an offset. A 索引号 such as
+`2026-02-00018` is never a date: the day may not run on into more digits, and month and day must exist.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime, timedelta, timezone
+
+BEIJING = timezone(timedelta(hours=8))
+
+_SEP = r"\s*[-/.年]\s*"
+_DATE = re.compile(
+    r"(?<![\d.-])(?P<y>(?:19|20)\d{2})" + _SEP + r"(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})(?![\d])\s*日?"
+    r"(?:\s*(?:T|\s)?\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})(?:\s*[:：分]\s*(?P<S>\d{1,2}))?"
+    r"(?:\s*秒)?(?:\.\d+)?(?P<tz>Z|[+-]\d{2}:?\d{2})?)?(?![\d])"
+)
+_CN_DIGITS = {"\u3007": 0, "○": 0, "零": 0, "\uff2f": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
+              "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DATE = re.compile(r"(?P<y>[\u3007○零一二三四五六七八九]{4})年(?P<m>[一二三四五六七八九十]{1,3})月"
+                      r"(?P<d>[一二三四五六七八九十]{1,3})日")
+_COMPACT = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)")
+_URL_DATES = tuple(re.compile(p) for p in (
+    r"/t((?:19|20)\d{2})(\d{2})(\d{2})_\d",          # TRS: /202212/t20221214_123.html
+    r"/art/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})/",   # Hanweb: /art/2022/12/14/art_1_2.html
+    r"/((?:19|20)\d{2})-(\d{2})[-/](\d{2})/",          # /2024-05/13/content_1.htm, /2016-05-25/doc-…
+    r"/((?:19|20)\d{2})(\d{2})/?(\d{2})/",            # /20240509/…, /202405/09/…
+    r"/((?:19|20)\d{2})/(\d{2})(\d{2})/",             # /2024/0517/c1-2.html
+    r"/(?:cols|content)/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})/",
+))
+
+
+def _cn_number(s: str) -> int:
+    """Chinese numeral up to 99: 五 / 十 / 十二 / 二十 / 三十一."""
+    if "十" not in s:
+        return _CN_DIGITS.get(s, -1) if len(s) == 1 else -1
+    tens, _, units = s.partition("十")
+    t = _CN_DIGITS.get(tens, -1) if tens else 1
+    u = _CN_DIGITS.get(units, -1) if units else 0
+    return -1 if t < 0 or u < 0 else t * 10 + u
+
+
+def _iso(y: int, m: int, d: int, hh: int = 0, mm: int = 0, ss: int = 0) -> str | None:
+    try:
+        return datetime(y, m, d, hh, mm, ss, tzinfo=BEIJING).isoformat()
+    except ValueError:
+        return None
+
+
+def _from_match(m: re.Match[str]) -> str | None:
+    y, mo, d = int(m["y"]), int(m["m"]), int(m["d"])
+    if m["H"] is None:
+        return _iso(y, mo, d)
+    hh, mi, ss = int(m["H"]), int(m["M"]), int(m["S"] or 0)
+    if hh > 23 or mi > 59 or ss > 59:
+        return _iso(y, mo, d)
+    tz = m["tz"]
+    if tz and tz not in ("+08:00", "+0800"):
+        try:
+            stamp = datetime(y, mo, d, hh, mi, ss, tzinfo=_offset(tz))
+        except ValueError:
+            return None
+        return stamp.astimezone(BEIJING).isoformat()
+    return _iso(y, mo, d, hh, mi, ss)
+
+
+def _offset(tz: str) -> timezone:
+    if tz == "Z":
+        return UTC
+    sign = -1 if tz[0] == "-" else 1
+    digits = tz[1:].replace(":", "")
+    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+
+
+def iter_dates(text: str) -> list[tuple[int, str]]:
+    """Every date in `text` as (position, ISO string), in order of appearance."""
+    text = unicodedata.normalize("NFKC", text)
+    found: list[tuple[int, str]] = []
+    for m in _DATE.finditer(text):
+        iso = _from_match(m)
+        if iso:
+            found.append((m.start(), iso))
+    for m in _CN_DATE.finditer(text):
+        y = "".join(str(_CN_DIGITS[c]) for c in m["y"])
+        iso = _iso(int(y), _cn_number(m["m"]), _cn_number(m["d"]))
+        if iso:
+            found.append((m.start(), iso))
+    found.sort()
+    return found
+
+
+def parse_date(text: str | None) -> str | None:
+    """The first date in `text` as `YYYY-MM-DDTHH:MM:SS+08:00`, or None."""
+    if not text:
+        return None
+    found = iter_dates(text)
+    if found:
+        return found[0][1]
+    m = _COMPACT.search(unicodedata.normalize("NFKC", text))
+    return _iso(int(m["y"]), int(m["m"]), int(m["d"])) if m else None
+
+
+def date_from_url(url: str) -> str | None:
+    """Dates encoded in article paths: `/202212/t20221214_1.html`, `/2024-05/13/`, `/art/2022/12/14/`."""
+    for pattern in _URL_DATES:
+        m = pattern.search(url or "")
+        if m:
+            iso = _iso(int(m[1]), int(m[2]), int(m[3]))
+            if iso:
+                return iso
+    return None

@@ -1,0 +1,22 @@
+"""Folding a line for matching only: NFKC (full-width forms, ideographic space), and the Traditional
+characters that occur in portal labels and chrome mapped to Simplified, one character for one, so that a
+match position in the folded line is the same position in the original."""
+from __future__ import annotations
+
+import unicodedata
+
+_TRAD = ("來發佈機關號題類時間編輯責記攝審點擊瀏覽標圖網單據務開稱寫訊頁條閉碼維掃"
+         "機體當頁備辦識聯繫欄縮擴閱讀載導頂權護術廣態級員們區這說應處後參關務")
+_SIMP = ("来发布机关号题类时间编辑责记摄审点击浏览标图网单据务开称写讯页条闭码维扫"
+         "机体当页备办识联系栏缩扩阅读载导顶权护术广态级员们区这说应处后参关务")
+assert len(_TRAD) == len(_SIMP)
+_TABLE = str.maketrans(_TRAD, _SIMP)
+
+
+def fold(text: str) -> str:
+    """Same length as `text` whenever NFKC keeps the length (true for CJK text and ASCII)."""
+    return unicodedata.normalize("NFKC", text).translate(_TABLE)
+
+
+def fold_label(text: str) -> str:
+    return "".join(fold(text).split())

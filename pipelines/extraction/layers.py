@@ -1,0 +1,147 @@
+"""Where the article body comes from, in order: the site file's XPath, a known CMS container, trafilatura.
+
+The page is parsed once with lxml; trafilatura gets a copy of that tree (so a `<script>` before
+`<!DOCTYPE>` no longer makes it reject the page), with layout tables turned into blocks and a config
+that keeps short notices.
+"""
+from __future__ import annotations
+
+import re
+from configparser import ConfigParser
+from copy import deepcopy
+
+import lxml.etree
+import lxml.html
+import trafilatura
+from lxml.html import HtmlElement
+from trafilatura.settings import DEFAULT_CONFIG
+
+# Body containers of the CMS families, most specific first: (layer name, XPath).
+CONTAINERS: tuple[tuple[str, str], ...] = (
+    ("container:TRS_Editor", "//div[contains(concat(' ', normalize-space(@class), ' '), ' TRS_Editor ')]"),
+    ("container:trs_editor_view",
+     "//*[contains(concat(' ', normalize-space(@class), ' '), ' trs_editor_view ')]"),
+    ("container:TRS_UEDITOR", "//*[contains(concat(' ', normalize-space(@class), ' '), ' TRS_UEDITOR ')]"),
+    ("container:UCAP-CONTENT", "//*[@id='UCAP-CONTENT']"),
+    ("container:zoom", "//*[@id='zoom' or @id='Zoom']"),
+)
+_ZJEG = re.compile(r"<!--\s*ZJEG_RSS\.content\.begin\s*-->(.*?)<!--\s*ZJEG_RSS\.content\.end\s*-->",
+                   re.S | re.I)
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.I)
+_BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section", "article",
+          "blockquote", "pre", "ul", "ol", "dd", "dt", "center", "hr"}
+_SKIP = {"script", "style", "noscript", "template", "select", "button", "iframe", "textarea", "input"}
+_WS = re.compile(r"[ \t\r\f\v\xa0]+")
+
+# trafilatura for Chinese portals: short notices (under 250 characters) are articles too.
+_CONFIG = ConfigParser()
+_CONFIG.read_dict({"DEFAULT": dict(DEFAULT_CONFIG["DEFAULT"])})
+_CONFIG.set("DEFAULT", "MIN_EXTRACTED_SIZE", "20")
+_CONFIG.set("DEFAULT", "MIN_OUTPUT_SIZE", "5")
+_CONFIG.set("DEFAULT", "MIN_EXTRACTED_COMM_SIZE", "5")
+
+
+def parse_html(html: str) -> HtmlElement:
+    html = _XML_DECL.sub("", html, count=1)
+    try:
+        return lxml.html.document_fromstring(html)
+    except (lxml.etree.ParserError, ValueError):
+        return lxml.html.document_fromstring(f"<html><body>{html}</body></html>")
+
+
+def node_text(node: HtmlElement) -> str:
+    """Visible text with block elements on their own lines; table cells separated by a space."""
+    parts: list[str] = []
+
+    def walk(el: HtmlElement) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in _SKIP:
+            if el.tail:
+                parts.append(el.tail)
+            return
+        block = tag in _BLOCK
+        if block:
+            parts.append("\n")
+        if el.text and tag:
+            parts.append(el.text)
+        for child in el:
+            walk(child)
+        if tag in ("td", "th"):
+            parts.append(" ")
+        if block:
+            parts.append("\n")
+        if el.tail:
+            parts.append(el.tail)
+
+    walk(node)
+    lines = (_WS.sub(" ", line).strip(" \u3000") for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _xpath_nodes(tree: HtmlElement, xpath: str) -> list[HtmlElement]:
+    try:
+        found = tree.xpath(xpath)
+    except lxml.etree.XPathError:
+        return []
+    return [n for n in found if isinstance(n, HtmlElement)] if isinstance(found, list) else []
+
+
+def xpath_text(tree: HtmlElement, xpath: str) -> str:
+    """Text of an override XPath: elements' text, or strings when the XPath selects text/attributes."""
+    try:
+        found = tree.xpath(xpath)
+    except lxml.etree.XPathError:
+        return ""
+    if isinstance(found, str):
+        return found.strip()
+    if not isinstance(found, list):
+        return ""
+    pieces = [node_text(n) if isinstance(n, HtmlElement) else str(n) for n in found]
+    return "\n".join(p.strip() for p in pieces if p and p.strip())
+
+
+def body_nodes(tree: HtmlElement, html: str, overrides: dict[str, str]) -> tuple[str, list[HtmlElement]]:
+    """The first layer that finds a body: ("override", nodes) or ("container:…", nodes); else ("", [])."""
+    xpath = overrides.get("body_xpath")
+    if xpath:
+        nodes = _xpath_nodes(tree, xpath)
+        if nodes and any(node_text(n) for n in nodes):
+            return "override", nodes
+    for name, path in CONTAINERS:
+        nodes = [n for n in _xpath_nodes(tree, path) if node_text(n)]
+        if nodes:
+            return name, nodes[:1]
+    m = _ZJEG.search(html)
+    if m:
+        fragment = lxml.html.fragment_fromstring(m.group(1), create_parent="div")
+        if node_text(fragment):
+            return "container:ZJEG_RSS", [fragment]
+    return "", []
+
+
+def _unwrap_layout_tables(tree: HtmlElement) -> None:
+    """Tables used for page layout (nested tables, or a cell holding a long text) become plain blocks, so
+    that trafilatura judges their cells like any other block; data tables stay tables."""
+    for table in list(tree.iter("table")):
+        cells = table.xpath("./tr/td | ./tr/th | ./tbody/tr/td | ./tbody/tr/th")
+        layout = bool(table.xpath(".//table")) or any(len(c.text_content()) > 150 for c in cells)
+        if not layout:
+            continue
+        table.tag = "div"
+        for el in table.xpath("./tbody | ./thead | ./tfoot | ./tr | ./tbody/tr | ./thead/tr | ./tfoot/tr"):
+            el.tag = "div"
+        for cell in cells:
+            cell.tag = "div"
+
+
+def run_trafilatura(tree: HtmlElement, url: str | None) -> str:
+    """trafilatura on a prepared copy of the tree: precision first, then the balanced default when the
+    precise run found nothing."""
+    prepared = deepcopy(tree)
+    _unwrap_layout_tables(prepared)
+    for precise in (True, False):
+        text = trafilatura.extract(prepared, url=url or None, favor_precision=precise, include_comments=False,
+                                   include_tables=True, config=_CONFIG, deduplicate=False)
+        if text and text.strip():
+            return text
+    return ""

@@ -1,0 +1,40 @@
+import pytest
+
+from pipelines.extraction.dates import date_from_url, parse_date
+
+CASES = [
+    ("2022年12月14日", "2022-12-14T00:00:00+08:00"),
+    ("日期:2021-08-31 21:35:07 來源: 點擊:", "2021-08-31T21:35:07+08:00"),
+    ("2004年7月16日08:19", "2004-07-16T08:19:00+08:00"),
+    ("二〇二三年十二月五日", "2023-12-05T00:00:00+08:00"),
+    ("二〇二〇年八月二十三日", "2020-08-23T00:00:00+08:00"),
+    ("２０２２年１２月１４日 10:05", "2022-12-14T10:05:00+08:00"),
+    ("2019-09-18 06:23", "2019-09-18T06:23:00+08:00"),
+    ("2020年08月02日", "2020-08-02T00:00:00+08:00"),
+    ("发布时间 2005/05/17 22:11:42", "2005-05-17T22:11:42+08:00"),
+    ("2024-05-09T10:00:00Z", "2024-05-09T18:00:00+08:00"),
+    ("2024-05-09T10:00:00+08:00", "2024-05-09T10:00:00+08:00"),
+    ("索引号：11440100/2026-02-00018", None),
+    ("2026-02-00018", None),
+    ("2021-13-01", None),
+    ("2021-02-30", None),
+    ("1998-3", None),
+    ("", None),
+]
+
+
+@pytest.mark.parametrize(("text", "iso"), CASES)
+def test_parse_date(text: str, iso: str | None) -> None:
+    assert parse_date(text) == iso
+
+
+@pytest.mark.parametrize(("url", "iso"), [
+    ("http://www.zs.gov.cn/zwgk/202212/t20221214_1.html", "2022-12-14T00:00:00+08:00"),
+    ("http://www.zj.gov.cn/art/2022/12/4/art_1229_5.html", "2022-12-04T00:00:00+08:00"),
+    ("http://www.gov.cn/zhengce/content/2023-12/01/content_1.htm", "2023-12-01T00:00:00+08:00"),
+    ("http://health.people.com.cn/n1/2024/0517/c14739-40237861.html", "2024-05-17T00:00:00+08:00"),
+    ("http://www.zs.gov.cn/zwgk/202212/index_1.html", None),
+    ("http://www.zs.gov.cn/gkmlpt/content/2/2026/post_2026.html", None),
+])
+def test_date_from_url(url: str, iso: str | None) -> None:
+    assert date_from_url(url) == iso
