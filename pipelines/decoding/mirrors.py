@@ -1,15 +1,79 @@
-"""Traditional-Chinese gateway mirrors and Simplified forms (stub: issue 3)."""
+"""Traditional-Chinese gateway mirrors and Simplified forms.
+
+Portals publish machine-converted Traditional copies of their Simplified pages through gateways:
+``http://<gateway>/gate/big5/<host>/<path>`` (also ``/gate/gb/`` for the reverse direction) or a
+``big5.<host>`` host serving the same paths. The Simplified page is the canonical one; storage keys use
+its URL so a capture is found from either URL.
+
+OpenCC (``t2s``/``s2t``) is loaded on first use and cached.
+"""
 from __future__ import annotations
+
+import functools
+import re
+from urllib.parse import urlsplit, urlunsplit
+
+#: ``/gate/<variant>/<host>[:port]/<rest>``; the variant names the conversion the gateway applies.
+_GATEWAY = re.compile(r"^/gate/(big5|gb|gb2312|b5)/([A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::\d+)?)(/.*)?$", re.I)
+_GATEWAY_VARIANTS = {"big5": "big5-gateway", "b5": "big5-gateway", "gb": "gb-gateway", "gb2312": "gb-gateway"}
+#: ``big5.<host>``: a mirror host in front of the Simplified site.
+_MIRROR_HOST = re.compile(r"^(big5|b5|fanti)\.(.+\..+)$", re.I)
 
 
 def canonical_mirror_url(url: str) -> tuple[str, str | None]:
     """Map a gateway mirror URL to the Simplified page's URL.
 
-    Returns (canonical_url, variant); variant is None for a URL that is not a mirror.
+    Returns (canonical_url, variant); variant is None for a URL that is not a mirror, which comes back
+    unchanged. Gateway URLs become ``http://<host>/<path>`` (the gateway does not say the scheme);
+    mirror hosts keep their scheme and port. Query strings are kept, fragments dropped.
+
+    >>> canonical_mirror_url("http://www.gd.gov.cn/gate/big5/www.zs.gov.cn/zwgk/index.html?p=2")
+    ('http://www.zs.gov.cn/zwgk/index.html?p=2', 'big5-gateway')
+    >>> canonical_mirror_url("https://big5.zs.gov.cn/zwgk/")
+    ('https://zs.gov.cn/zwgk/', 'big5-host')
     """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url, None
+    gateway = _GATEWAY.match(parts.path)
+    if gateway:
+        variant, host, rest = gateway.groups()
+        canonical = urlunsplit(("http", host.lower(), rest or "/", parts.query, ""))
+        return canonical, _GATEWAY_VARIANTS[variant.lower()]
+    host = parts.hostname or ""
+    mirror = _MIRROR_HOST.match(host)
+    if mirror:
+        netloc = mirror.group(2) + (f":{parts.port}" if parts.port else "")
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")), "big5-host"
     return url, None
 
 
+@functools.cache
+def _opencc(config: str) -> object:
+    import opencc  # loaded on first use
+
+    return opencc.OpenCC(config)
+
+
+def _convert(config: str, text: str) -> str:
+    return str(_opencc(config).convert(text))  # type: ignore[attr-defined]
+
+
+def is_traditional(text: str) -> bool:
+    """True when *text* holds more Traditional-only than Simplified-only characters."""
+    t2s, s2t = _convert("t2s", text), _convert("s2t", text)
+    traditional = sum(1 for a, b in zip(text, t2s, strict=False) if a != b) if len(t2s) == len(text) else 1
+    simplified = sum(1 for a, b in zip(text, s2t, strict=False) if a != b) if len(s2t) == len(text) else 1
+    return traditional > simplified
+
+
 def to_simplified(text: str) -> str:
-    """The Simplified form of a text (OpenCC t2s); Simplified text is returned unchanged."""
-    return text
+    """The Simplified form of a text (OpenCC t2s); Simplified text is returned unchanged.
+
+    Only a text that is Traditional (``is_traditional``) is converted, so a Simplified text keeping a
+    character OpenCC would fold (``乾隆``) is not touched.
+    """
+    if not text or not is_traditional(text):
+        return text
+    return _convert("t2s", text)
