@@ -24,7 +24,7 @@ class EncodingDecisionMiddleware:
     def process_response(self, request: Request, response: Response) -> Response:
         if not isinstance(response, TextResponse) or request.meta.get("raw_only"):
             return response
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         decision = decide_encoding(response.body, content_type)
         request.meta["decoding"] = decision.as_dict()
         if self.stats:

@@ -216,7 +216,7 @@ def _handler(portal: DemoPortal) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
         server_version = "DemoPortal/1.0"
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             portal.requests.append(self.path)
             status, ctype, body, modified = portal.respond(self.path)
             etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
@@ -248,7 +248,7 @@ def _handler(portal: DemoPortal) -> type[BaseHTTPRequestHandler]:
                     return False
             return False
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     return Handler

@@ -31,7 +31,7 @@ def _check_archive(archive: Archive, demo: Portal) -> None:
         assert doc["title"] == article.title
         assert _norm(doc["text"]) == _norm(article.body_text), url
         assert not MOJIBAKE.search(doc["text"] + doc["title"]), url
-        status, headers, body = archive.raw_response(captures[0])
+        status, _headers, body = archive.raw_response(captures[0])
         served = demo.portal.respond(article.path)
         assert (status, body) == (200, served[2]), "raw bytes are archived exactly as served"
         assert doc["encoding"]["encoding"] in ("utf-8", "gb18030")
