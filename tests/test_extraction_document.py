@@ -52,12 +52,12 @@ def test_overrides_win_and_unknown_keys_are_ignored() -> None:
 def test_gkml_table_and_index_number_is_not_a_date() -> None:
     html = f"""<html><head><title>关于印发方案的通知</title></head><body><table class="gk">
 <tr><td>索 引 号：</td><td>11440100/2026-02-00018</td><td>发布机构：</td><td>广州市人民政府办公厅</td></tr>
-<tr><td>标　　题：</td><td>关于印发方案的通知</td><td>发文字号：</td><td>穗府办〔2026〕3号</td></tr>
+<tr><td>标　　题：</td><td>关于印发方案的通知</td><td>发文字号：</td><td>穗府办\u30142026\u30153号</td></tr>
 <tr><td>成文日期：</td><td>2026年01月28日</td><td>主题分类：</td><td>综合政务</td></tr>
 <tr><td>有 效 性：</td><td>有效</td></tr></table><div id="UCAP-CONTENT">{BODY}</div></body></html>"""
     doc = extract_document(html, "http://www.gz.gov.cn/gfxwj/content/post_1.html")
     assert doc["gkml"] == {"index_no": "11440100/2026-02-00018", "publisher": "广州市人民政府办公厅",
-                           "doc_number": "穗府办〔2026〕3号", "written_at": "2026-01-28T00:00:00+08:00",
+                           "doc_number": "穗府办\u30142026\u30153号", "written_at": "2026-01-28T00:00:00+08:00",
                            "topic": "综合政务", "validity": "有效"}
     assert doc["title"] == "关于印发方案的通知"
     assert doc["published_at"] is None

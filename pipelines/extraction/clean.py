@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipelines.extraction.fold import fold
+from pipelines.extraction.fold import GLOSS, degloss, fold
 from pipelines.extraction.gkml import read_label_line
 
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
@@ -47,8 +47,6 @@ _DOCSHARE_PROMO = re.compile(
     r"^-?\s*关\s*键\s*词\s*:|限制\d+内|珍藏版|如PPT文件的首页|仅作为作品整体效果示例|设计者仅对作品|"
     r"^\s*-\s*$|^\s*-\s*[\d\w]+(?:\s+[\d\w]+){3,}\s*$"
 )
-_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
-_GLOSS = re.compile(rf"(?<=[{_CJK}])(?:[(（][a-zü]*[{_TONED}][a-zü{_TONED}]*[)）])+")
 _REPEATED = re.compile(r"^(\S{2,12})(?:\s+\1)+$")
 _DOC_TITLE = re.compile(r"\.(?:docx?|pdf|pptx?|xlsx?|wps|txt)$", re.I)
 _LOGIN = re.compile(r"^(?:登录|注册|登录\s*\|\s*注册|用户登录|会员登录)$")
@@ -92,25 +90,25 @@ def _parse_credits(segment: str, original: str) -> dict[str, str]:
     return found
 
 
-def _credit(line: str, folded: str) -> tuple[str, dict[str, str]] | None:
-    """The line without its credits, and the credits; None when the line carries none."""
+def _credit(line: str, folded: str) -> tuple[int, int, dict[str, str]] | None:
+    """The span of the line holding credits, and the credits; None when the line carries none."""
     m = _CREDIT_GROUP.search(folded)
     if m:
         credits = _parse_credits(m.group(1), line[m.start(1):m.end(1)])
         if credits:
-            return line[: m.start()].rstrip(), credits
+            return m.start(), len(line), credits
     m = _CREDIT_GROUP_START.match(folded)
     if m:
         credits = _parse_credits(m.group(2), line[m.start(2):m.end(2)])
         if credits:
-            return line[: m.start(0) + len(m.group(1))] + line[m.end():].lstrip(), credits
+            return m.start(0) + len(m.group(1)), m.end(), credits
     if _CREDIT_LINE.match(folded) and len(folded) <= 60:
         credits = _parse_credits(folded, line)
         if credits:
-            return "", credits
+            return 0, len(line), credits
     m = _PHOTO_TAIL.search(folded)
     if m and len(folded) <= 200:
-        return line[: m.start()].rstrip(), {"photographer": " ".join(line[m.start(1):m.end(1)].split())}
+        return m.start(), len(line), {"photographer": " ".join(line[m.start(1):m.end(1)].split())}
     return None
 
 
@@ -181,11 +179,10 @@ def clean_text(text: str, title: str | None = None) -> Cleaned:
             if not line:
                 out.removed += 1
                 continue
-        if _GLOSS.search(line):
-            # a machine Traditional mirror: match (and cut credits) on the line without pinyin glosses
-            body_line, line = line, _GLOSS.sub("", line)
-        else:
-            body_line = line
+        # a machine Traditional mirror: match on the line without pinyin glosses (they are removed later,
+        # by the decoding stage), but keep them in the body
+        body_line = line
+        line, index = degloss(line) if GLOSS.search(line) else (line, list(range(len(line))))
         folded = fold(line)
         if docshare and (_DOCSHARE_PROMO.search(folded) or _DOC_TITLE.search(folded)):
             out.removed += 1
@@ -205,13 +202,15 @@ def clean_text(text: str, title: str | None = None) -> Cleaned:
             continue
         credit = _credit(line, folded)
         if credit is not None:
-            line, credits = credit
+            start, end, credits = credit
             for key, value in credits.items():
                 out.credits.setdefault(key, value)
-            if not line.strip(" \u3000()（）"):
+            cut_from = index[start] if start < len(index) else len(body_line)
+            cut_to = index[end - 1] + 1 if end > 0 else 0
+            body_line = (body_line[:cut_from].rstrip() + body_line[cut_to:].lstrip()).strip()
+            if not body_line.strip(" \u3000()（）"):
                 out.removed += 1
                 continue
-            body_line = line
         kept.append(body_line)
     if docshare:
         kept = _repair_docshare(kept)

@@ -7,7 +7,7 @@ import re
 
 from lxml.html import HtmlElement
 
-from pipelines.extraction.fold import fold, fold_label
+from pipelines.extraction.fold import GLOSS, fold, fold_label
 
 _SPACES = re.compile(r"[\s\u3000\xa0]+")
 
@@ -53,7 +53,7 @@ def _short_text(el: HtmlElement, limit: int = 120) -> str | None:
         if size > limit:
             return None
         parts.append(piece)
-    return _SPACES.sub(" ", "".join(parts)).strip()
+    return _SPACES.sub(" ", GLOSS.sub("", "".join(parts))).strip()
 
 
 def read_label_cells(tree: HtmlElement) -> dict[str, str]:
@@ -72,6 +72,9 @@ def read_label_cells(tree: HtmlElement) -> dict[str, str]:
         if field is None or field in found or label not in _CELL_LABELS:
             continue
         value = text[len(head) + len(colon):].strip()
+        if value and ":" in fold(value):
+            # `信息来源：中山日报 发布日期：2022年12月14日` in one cell: split it like a meta line
+            value = read_label_line(text).get(field, value)
         if not value:
             sibling = el.getnext()
             value = (_short_text(sibling, 200) or "") if sibling is not None else ""
@@ -83,7 +86,7 @@ def read_label_cells(tree: HtmlElement) -> dict[str, str]:
 def read_label_line(line: str) -> dict[str, str]:
     """Split a meta line into label -> value: `日期:2021-08-31 21:35:07 來源: 點擊:` gives a date, an
     empty source and empty clicks. Returns {} unless the line starts with a label."""
-    orig = line.strip()
+    orig = GLOSS.sub("", line).strip()
     norm = fold(orig)
     if len(norm) != len(orig):
         orig = norm
