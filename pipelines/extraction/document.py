@@ -80,23 +80,27 @@ def _labelled_date(text: str, last: bool) -> str | None:
     return None
 
 
-def _published_at(overrides: Mapping[str, str], tree: HtmlElement, meta: dict[str, str],
-                  cells: dict[str, str], line_meta: dict[str, str], around: tuple[str, str],
+def _published_at(overrides: Mapping[str, str], tree: HtmlElement, html: str, meta: dict[str, str],
+                  cells: dict[str, str], line_meta: dict[str, str], around: tuple[str, str, str],
                   url: str) -> str | None:
-    header, trailer = around
+    header, trailer, body = around
+    first_lines = [line for line in body.split("\n")[:2] if len(line) <= 80]
+    last_lines = [line for line in body.split("\n")[-2:] if len(line) <= 80]
     xpath = overrides.get("date_xpath")
     candidates: list[str | None] = [xpath_text(tree, xpath) if xpath else None]
-    candidates += date_candidates(meta)
+    candidates += date_candidates(meta, html)
     candidates += [cells.get("published_at"), line_meta.get("published_at")]
     for candidate in candidates:
         iso = parse_date(candidate)
         if iso:
             return iso
-    iso = _labelled_date(header, last=True) or _labelled_date(trailer, last=False) or date_from_url(url)
+    # a labelled date above the body, in its first or last short lines (kept by the extractor), below it
+    iso = (_labelled_date("\n".join([header, *first_lines]), last=True)
+           or _labelled_date("\n".join([*last_lines, trailer]), last=False) or date_from_url(url))
     if iso:
         return iso
-    # an unlabelled date just above the body (`2005-04-27 14:32 来源：…`)
-    for line in reversed(header[-300:].split("\n")):
+    # an unlabelled date just above the body (`2005-04-27 14:32 来源：…`) or on its short first line
+    for line in [*reversed(header[-300:].split("\n")), *first_lines[:1]]:
         if not _NOT_PUBLISHED.search(fold(line)):
             found = iter_dates(line)
             if found:
@@ -113,12 +117,13 @@ def _around(page_text: str, body: str) -> tuple[str, str]:
     if not lines:
         return page_text[:1500], ""
     start = page_text.find(lines[0][:30])
-    head = page_text[:start] if start > 0 else page_text[:1500]
+    if start < 0:
+        start = page_text.find(lines[0][:12])
+    head = page_text[:start] if start > 0 else ""
     anchor = lines[-1][-30:]
     end = page_text.find(anchor, max(start, 0))
     tail = page_text[end + len(anchor):][:400] if end >= 0 else ""
-    # the first and last lines of the body itself may be the date line the extractor kept
-    return "\n".join([head[-1500:], *body_lines[:2]]), "\n".join([*body_lines[-2:], tail])
+    return head[-1500:], tail
 
 
 def _attachments(nodes: list[HtmlElement], tree: HtmlElement, url: str) -> list[dict[str, str]]:
@@ -196,7 +201,8 @@ def extract_document(html: str, url: str, overrides: Mapping[str, str] | None = 
     credits = cleaned.credits
     doc: dict[str, Any] = {
         "title": title,
-        "published_at": _published_at(overrides, tree, meta, cells, line_meta, (header, trailer), url),
+        "published_at": _published_at(overrides, tree, html, meta, cells, line_meta,
+                                      (header, trailer, cleaned.text), url),
         "source": _clean_value(source_override) or _clean_value(gov.get("source")) or _clean_value(
             cells.get("source")) or _clean_value(line_meta.get("source")),
         "author": _clean_value(gov.get("author")) or _clean_value(credits.get("author")) or _clean_value(

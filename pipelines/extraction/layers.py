@@ -34,6 +34,8 @@ _SKIP = {"script", "style", "noscript", "template", "select", "button", "iframe"
 _WS = re.compile(r"[ \t\r\f\v\xa0]+")
 
 # trafilatura for Chinese portals: short notices (under 250 characters) are articles too.
+# A precise result shorter than this is checked against the balanced one (the longer wins).
+_SHORT_PRECISE = 100
 _CONFIG = ConfigParser()
 _CONFIG.read_dict({"DEFAULT": dict(DEFAULT_CONFIG["DEFAULT"])})
 _CONFIG.set("DEFAULT", "MIN_EXTRACTED_SIZE", "20")
@@ -139,9 +141,11 @@ def run_trafilatura(tree: HtmlElement, url: str | None) -> str:
     precise run found nothing."""
     prepared = deepcopy(tree)
     _unwrap_layout_tables(prepared)
+    found = ""
     for precise in (True, False):
         text = trafilatura.extract(prepared, url=url or None, favor_precision=precise, include_comments=False,
-                                   include_tables=True, config=_CONFIG, deduplicate=False)
-        if text and text.strip():
+                                   include_tables=True, config=_CONFIG, deduplicate=False) or ""
+        if len(text.strip()) >= _SHORT_PRECISE:
             return text
-    return ""
+        found = text if len(text.strip()) > len(found.strip()) else found
+    return found

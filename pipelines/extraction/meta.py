@@ -21,6 +21,8 @@ GOV_META = {
 # Other names seen on news and portal pages that carry the publication time, in order of trust.
 DATE_META = ("pubdate", "publishdate", "article:published_time", "og:release_date", "og:published_time",
              "publish_time", "publishtime", "firstpublishedtime", "datepublished", "dc.date", "date")
+# The enorth/people.cn CMS family writes its article properties into an HTML comment.
+_ENP_DATE = re.compile(r"<!--\s*enpproperty.{0,2000}?<date>([^<]{8,40})</date>", re.S | re.I)
 _SPLIT_KEYWORDS = re.compile(r"[,，;；、|\s]+")
 
 
@@ -48,5 +50,7 @@ def split_keywords(value: str | None) -> list[str]:
     return seen
 
 
-def date_candidates(meta: dict[str, str]) -> list[str]:
-    return [meta[name] for name in DATE_META if name in meta]
+def date_candidates(meta: dict[str, str], html: str = "") -> list[str]:
+    found = [meta[name] for name in DATE_META if name in meta]
+    m = _ENP_DATE.search(html)
+    return [*found, m.group(1)] if m else found
