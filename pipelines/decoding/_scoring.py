@@ -3,8 +3,9 @@
 Each character gets a commonness score (``char_scores.txt``, built by ``_build_char_scores``: roughly
 ``log2`` of how many common words use it, plus 2 for GB2312 level-1 characters; Traditional characters
 score as their Simplified forms). Common CJK punctuation scores like a common character; characters
-that real Chinese text almost never holds but wrong-codec text is full of (Latin-1 letters, C1
-controls, kana, bopomofo, box drawing, Cyrillic, private-use, U+FFFD) score negative. ASCII is neutral
+that real Chinese text almost never holds but wrong-codec text is full of (C1 controls and Latin-1
+signs, kana, bopomofo, box drawing, Cyrillic, private-use, U+FFFD) score negative; Latin letters
+(names, pinyin) score low but not negative. ASCII is neutral
 and not counted.
 
 Clean Chinese sentences average about 8; text decoded with the wrong CJK codec averages 1-3.
@@ -28,8 +29,7 @@ OTHER_SCORE = 1.0
 
 #: Blocks that wrong-codec text produces and clean Chinese text does not hold.
 _SUSPICIOUS_RANGES = (
-    (0x0080, 0x00FF),  # C1 controls and Latin-1 letters
-    (0x0100, 0x024F),  # Latin extended
+    (0x0080, 0x00BF),  # C1 controls and Latin-1 signs (Latin letters, found in names and pinyin, are not)
     (0x0370, 0x052F),  # Greek, Cyrillic
     (0x2500, 0x257F),  # box drawing
     (0x2E80, 0x2FDF),  # CJK and Kangxi radicals

@@ -1,7 +1,72 @@
-"""Repair of text that was decoded with the wrong codec before we fetched it (stub: issue 3)."""
+"""Repair of text that was decoded with the wrong codec before we fetched it.
+
+Two families of damage, found and repaired separately (Latin first):
+
+* **Latin runs**: GBK, Big5 or UTF-8 bytes read as cp1252 or Latin-1 (``ÖÐ»ª`` for 中华). A run of
+  Latin-1/cp1252 characters (with the single ASCII characters a GBK trail byte turns into) is turned
+  back into its bytes and decoded strictly as UTF-8, GB18030 and Big5-HKSCS.
+* **CJK runs**: Big5 read as GBK, GBK read as Big5, UTF-8 read as GBK, and a GBK stream decoded one
+  byte out of step (``ㄗ澹盒煊馈`` for ``（撰稿：徐``). Inside a run of non-ASCII text the stretch of
+  implausible characters is located, re-encoded with the codec that misread it and decoded with the
+  right one; for a stream out of step (or damaged by lost bytes) the GBK bytes are re-segmented at the
+  alignment that reads best (``_resync_gbk``), lost bytes showing as U+FFFD.
+
+A candidate replaces the original only when it is clearly more plausible Chinese (``_scoring``: mean
+common-character score at least ``ACCEPT`` and ``MARGIN`` above the original's). Clean text never gets
+that far: runs without at least two implausible characters are not looked at. Every repair is recorded
+with its span in the text as it stood before that repair, the text before and after, and the codec pair
+``"<true codec>><codec that misread it>"``.
+"""
 from __future__ import annotations
 
+import functools
+import logging
+import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+
+from pipelines.decoding._scoring import char_score, char_scores
+
+logger = logging.getLogger(__name__)
+
+#: A candidate must average at least this (clean Chinese averages about 8, mojibake 1-3) ...
+ACCEPT = 5.0
+#: A candidate of one character must score at least this (a common character or punctuation).
+SINGLE_ACCEPT = 6.0
+#: Latin runs are strong evidence by themselves (real Chinese text holds no ``ÖÐ``): a lower bar.
+LATIN_ACCEPT = 3.5
+#: Once a text has shown one kind of damage, its other runs are tried for that kind with these bars.
+CONTEXT_ACCEPT = 2.5
+CONTEXT_SINGLE_ACCEPT = 2.0
+#: When repairs already cover this share of a text's non-ASCII characters, the damage dominates: the
+#: remaining runs (single characters between digits, say) need only read about as well as before.
+DOMINANT_SHARE = 0.85
+DOMINANT_SLACK = 1.0
+#: ... and beat the text it replaces by this much.
+MARGIN = 2.0
+#: Characters scoring below this are implausible ("bad").
+BAD = 3.0
+#: A repair needs two characters scoring below this in what it replaces: rare or impossible ones.
+EVIDENCE = 1.0
+#: Locating damage: each character weighs ``DAMAGE_PIVOT - score``; the heaviest stretch is the suspect.
+DAMAGE_PIVOT = 5.0
+#: ... and must weigh at least this.
+DAMAGE_WEIGHT = 8.0
+#: Re-segmenting bytes may widen the suspect stretch only over characters scoring below this.
+GOOD = 6.0
+#: A re-segmentation pays this for each byte it drops.
+SKIP_PENALTY = 4.0
+#: Score of an ASCII character in a re-segmented byte string.
+ASCII_SCORE = 3.0
+
+_CP1252_SPECIALS = bytes(range(0x80, 0xA0)).decode("cp1252", errors="ignore")
+#: Latin-1 letters, C1 controls and the cp1252 characters in 0x80-0x9F, back to their bytes.
+_LATIN_BYTES: dict[str, int] = {chr(b): b for b in range(0x80, 0x100)}
+_LATIN_BYTES.update({c: c.encode("cp1252")[0] for c in _CP1252_SPECIALS})
+_L = re.escape("".join(sorted(_LATIN_BYTES)))
+_LATIN_RUN = re.compile(rf"[{_L}]+(?:[\x40-\x7e]?[{_L}]+)*[\x40-\x7e]?")
+#: Non-ASCII text, with the single ASCII characters a trail byte can become.
+_CJK_RUN = re.compile(r"[^\x00-\x7f\s]+(?:[\x21-\x7e][^\x00-\x7f\s]+)*[\x40-\x7e]?")
 
 
 @dataclass(frozen=True)
@@ -16,6 +81,444 @@ class Repair:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    text: str
+    codecs: str
+    mean: float
+
+
+def _mean(text: str) -> tuple[float, int]:
+    """Mean score of the non-ASCII characters other than U+FFFD, their count, for a candidate."""
+    values = [char_score(c) for c in text if c > "\x7f" and c != "\ufffd"]
+    return (sum(values) / len(values), len(values)) if values else (0.0, 0)
+
+
+def _lost(text: str) -> int:
+    return text.count("\ufffd")
+
+
+@dataclass(frozen=True)
+class _Bars:
+    accept: float = ACCEPT
+    single: float = SINGLE_ACCEPT
+    margin: float = MARGIN
+    evidence: int = 2  # characters scoring below EVIDENCE the replaced text must hold
+
+
+_STRICT_BARS = _Bars()
+_LATIN_BARS = _Bars(LATIN_ACCEPT, float("inf"), MARGIN, 0)  # one character alone: too weak
+_CONTEXT_BARS = _Bars(CONTEXT_ACCEPT, CONTEXT_SINGLE_ACCEPT, MARGIN, 0)
+_DOMINANT_BARS = _Bars(CONTEXT_ACCEPT, CONTEXT_SINGLE_ACCEPT, -DOMINANT_SLACK, 0)
+
+
+def _acceptable(candidate: str, original: str, bars: _Bars = _STRICT_BARS) -> tuple[float, float] | None:
+    """(candidate mean, gain) when *candidate* clearly reads better than *original*, else None.
+
+    The mean leaves out U+FFFD (bytes the damage had already lost), as long as they are few; the gain,
+    which ranks candidates, counts them as implausible characters.
+    """
+    if bars.evidence and sum(1 for c in original if c > "\x7f" and char_score(c) < EVIDENCE) < bars.evidence:
+        return None
+    mean, count = _mean(candidate)
+    base, base_count = _mean(original)
+    lost = _lost(candidate)
+    if count == 0 or lost * 3 > count or mean - base < bars.margin:
+        return None
+    if mean < (bars.single if count == 1 else bars.accept):
+        return None
+    ranked = (mean * count - 3.0 * lost) / (count + lost)
+    return mean, (ranked - base) * max(base_count, 1)
+
+
+# --------------------------------------------------------------------------------- Latin runs
+
+def _latin_candidates(run: str) -> list[_Candidate]:
+    data = bytes(_LATIN_BYTES.get(c, ord(c)) for c in run)
+    wrong = "cp1252" if any(c in _CP1252_SPECIALS for c in run) else "latin-1"
+    found = []
+    for true, codec in (("utf-8", "utf-8"), ("gbk", "gb18030"), ("big5", "big5hkscs")):
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        found.append(_Candidate(text, f"{true}>{wrong}", _mean(text)[0]))
+    return found
+
+
+def _repair_latin(text: str, repairs: list[Repair], only: set[str] | None = None) -> str:
+    """One pass over the Latin runs; with *only*, a second pass trying just those codec pairs."""
+    bars = _LATIN_BARS if only is None else _CONTEXT_BARS
+    minimum = 2 if only is None else 1
+    out: list[str] = []
+    position = 0
+    shift = 0
+    for match in _LATIN_RUN.finditer(text):
+        run = match.group(0)
+        # Signs Chinese text uses (middle dot, degree, plus-minus, quotes, dashes) are no evidence of damage.
+        if sum(1 for c in run if c > "\x7f" and char_score(c) <= 1.0) < minimum:
+            continue
+        variants = [run] + ([run[:-1]] if run[-1] < "\x80" else [])
+        best: tuple[float, str, _Candidate] | None = None
+        for variant in variants:
+            for candidate in _latin_candidates(variant):
+                if only is not None and candidate.codecs.split(">")[0] not in only:
+                    continue
+                verdict = _acceptable(candidate.text, variant, bars)
+                if verdict and (best is None or verdict[0] > best[0]):
+                    best = (verdict[0], variant, candidate)
+        if best is None:
+            continue
+        _, variant, candidate = best
+        start = match.start()
+        out.append(text[position:start])
+        out.append(candidate.text)
+        position = start + len(variant)
+        repairs.append(Repair(start + shift, position + shift, variant, candidate.text, candidate.codecs))
+        shift += len(candidate.text) - len(variant)
+    if not out:
+        return text
+    out.append(text[position:])
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------------- CJK runs
+
+@functools.cache
+def _gbk_pair(lead: int, trail: int) -> str | None:
+    """The GBK character of two bytes; None for invalid pairs and the user-defined (private) areas."""
+    try:
+        char = bytes((lead, trail)).decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    return None if "\ue000" <= char <= "\uf8ff" else char
+
+
+def _resync_gbk(data: bytes) -> str:
+    """The best-reading segmentation of GBK bytes that may be out of step or have lost bytes.
+
+    Dynamic programming over byte positions: take an ASCII byte, take a two-byte GBK character, or drop
+    a byte (``SKIP_PENALTY``); maximise the total character score. Dropped bytes become one U+FFFD per
+    stretch.
+    """
+    size = len(data)
+    best = [float("-inf")] * (size + 1)
+    step: list[tuple[int, str]] = [(0, "")] * (size + 1)
+    best[0] = 0.0
+    for i in range(size):
+        here = best[i]
+        if here == float("-inf"):
+            continue
+        byte = data[i]
+        moves: list[tuple[int, str, float]] = [(1, "\ufffd", -SKIP_PENALTY)]
+        if byte < 0x80:
+            moves.append((1, chr(byte), ASCII_SCORE))
+        elif i + 1 < size:
+            char = _gbk_pair(byte, data[i + 1])
+            if char is not None:
+                moves.append((2, char, char_score(char)))
+        for width, char, score in moves:
+            if here + score > best[i + width]:
+                best[i + width] = here + score
+                step[i + width] = (width, char)
+    chars: list[str] = []
+    i = size
+    while i > 0:
+        width, char = step[i]
+        chars.append(char)
+        i -= width
+    text = "".join(reversed(chars))
+    return re.sub("\ufffd+", "\ufffd", text)
+
+
+def _strict(encodes: tuple[str, ...], decodes: tuple[str, ...]) -> Callable[[str], str | None]:
+    """Re-encode and decode strictly; the first codec pair that works wins (the others are fallbacks
+    for characters a codec lacks, not alternatives: Big5 variants disagree on a few rows)."""
+    def transform(text: str) -> str | None:
+        for encode in encodes:
+            try:
+                data = text.encode(encode)
+            except UnicodeEncodeError:
+                continue
+            for decode in decodes:
+                try:
+                    return data.decode(decode)
+                except UnicodeDecodeError:
+                    continue
+        return None
+    return transform
+
+
+@functools.cache
+def _big5_from_gbk_char(char: str) -> str | None:
+    return _strict(("gb18030",), ("big5hkscs", "cp950"))(char)
+
+
+@functools.cache
+def _gbk_from_big5_char(char: str) -> str | None:
+    return _strict(("big5hkscs", "cp950", "big5"), ("gb18030",))(char)
+
+
+def _best_gain_span(run: str, per_char: Callable[[str], str | None]) -> tuple[int, int] | None:
+    """For a transform that works character by character (GBK <-> Big5: two bytes each way), the
+    stretch where transforming gains most in total (max-sum subarray of per-character gains)."""
+    best, best_span = 0.0, None
+    total, start = 0.0, 0
+    for i, char in enumerate(run):
+        if char < "\x80":
+            gain = 0.0
+        else:
+            changed = per_char(char)
+            if changed is None or len(changed) != 1:
+                total = 0.0
+                start = i + 1
+                continue
+            gain = char_score(changed) - char_score(char)
+        if total <= 0:
+            total, start = 0.0, i
+        total += gain
+        if total > best:
+            best, best_span = total, (start, i + 1)
+    return best_span
+
+
+def _utf8_from_gbk(text: str) -> str | None:
+    try:
+        data = text.encode("gb18030")
+    except UnicodeEncodeError:
+        return None
+    decoded = data.decode("utf-8", errors="replace")
+    return decoded if decoded.count("\ufffd") <= 2 else None
+
+
+def _utf8_strict(text: str) -> str | None:
+    try:
+        return text.encode("gb18030").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return None
+
+
+def _resync(encode: str) -> Callable[[str], str | None]:
+    def transform(text: str) -> str | None:
+        try:
+            return _resync_gbk(text.encode(encode))
+        except UnicodeEncodeError:
+            return None
+    return transform
+
+
+#: Transforms that work character by character, so the best span can be computed exactly.
+_PER_CHAR: dict[str, Callable[[str], str | None]] = {"big5>gbk": _big5_from_gbk_char,
+                                                     "gbk>big5": _gbk_from_big5_char}
+#: (true codec > codec that misread it, transform of the misread text, whether it re-segments bytes)
+_TRANSFORMS: tuple[tuple[str, Callable[[str], str | None], bool], ...] = (
+    ("big5>gbk", _strict(("gb18030",), ("big5hkscs", "cp950")), False),
+    ("gbk>big5", _strict(("big5hkscs", "cp950", "big5"), ("gb18030",)), False),
+    ("utf-8>gbk", _utf8_from_gbk, False),
+    ("gbk>gbk (out of step)", _resync("gb18030"), True),
+    ("gbk>big5 (out of step)", _resync("big5hkscs"), True),
+)
+
+
+def _damage_span(scores: list[float | None]) -> tuple[int, int] | None:
+    """The heaviest stretch of implausible characters (max-sum subarray of ``DAMAGE_PIVOT - score``)."""
+    best, best_span = 0.0, None
+    total, start = 0.0, 0
+    for i, score in enumerate(scores):
+        weight = 0.0 if score is None else DAMAGE_PIVOT - score
+        if total <= 0:
+            total, start = 0.0, i
+        total += weight
+        if total > best:
+            best, best_span = total, (start, i + 1)
+    return best_span if best >= DAMAGE_WEIGHT else None
+
+
+_Spans = set[tuple[int, int]]
+
+
+def _spans(scores: list[float | None], span: tuple[int, int]) -> tuple[_Spans, _Spans]:
+    """Spans to try with strict transforms (the suspect stretch give or take two characters at each end,
+    and the whole run) and with re-segmentation (widened only over characters that are not clearly
+    good, so a good neighbour is never eaten)."""
+    size = len(scores)
+    strict = {(0, size)}
+    for left in (-2, -1, 0, 1, 2):
+        for right in (-2, -1, 0, 1, 2):
+            start, end = max(0, span[0] - left), min(size, span[1] + right)
+            if end - start >= 2:
+                strict.add((start, end))
+
+    def weak(i: int) -> bool:
+        score = scores[i]
+        return score is None or score < GOOD
+
+    lefts, rights = [span[0]], [span[1]]
+    while len(lefts) < 3 and lefts[-1] > 0 and weak(lefts[-1] - 1):
+        lefts.append(lefts[-1] - 1)
+    while len(rights) < 3 and rights[-1] < size and weak(rights[-1]):
+        rights.append(rights[-1] + 1)
+    # Out of step, a stream stays out of step to the end of the run: let the re-segmentation have it
+    # (it realigns, at a cost, where the text reads well again).
+    rights.append(size)
+    return strict, {(a, b) for a in lefts for b in rights}
+
+
+#: A wider span whose candidate reads nearly as well (mean within this) is preferred to a narrower one:
+#: damage rarely stops one character short of a run's end, and a mojibake character can be common...
+WIDER_TOLERANCE = 1.0
+#: ... provided the characters it adds, transformed alone, stay plausible and lose at most this much.
+WIDER_SLACK = 2.5
+
+
+@dataclass(frozen=True)
+class _Found:
+    gain: float
+    start: int
+    end: int
+    candidate: _Candidate
+    transform: Callable[[str], str | None]
+
+
+def _extension_ok(piece: str, transform: Callable[[str], str | None], at_edge: bool) -> bool:
+    """Whether characters added by widening a span were plausibly damaged too.
+
+    Transformed alone they must give plausible characters; unless the widening reaches the edge of the
+    run (damage usually runs to an ASCII break), they must also read nearly as well as before.
+    """
+    if not piece or all(c < "\x80" for c in piece):
+        return True
+    changed = transform(piece)
+    if changed is None:
+        return False
+    after, before = _mean(changed), _mean(piece)
+    if after[1] == 0 or min(char_score(c) for c in changed if c > "\x7f") < BAD:
+        return False
+    return (at_edge and len(piece) <= 2) or after[0] >= before[0] - WIDER_SLACK
+
+
+def _choose(run: str, found: list[_Found]) -> tuple[int, int, _Candidate] | None:
+    """The best-gaining candidate, or the widest candidate covering it that reads nearly as well and
+    whose extra characters were damaged too."""
+    if not found:
+        return None
+    best = max(found, key=lambda f: f.gain)
+    wider = [f for f in found
+             if f.start <= best.start and f.end >= best.end and f.candidate.mean >= best.candidate.mean
+             - WIDER_TOLERANCE and f.candidate.codecs == best.candidate.codecs
+             and _extension_ok(run[f.start:best.start], f.transform, f.start == 0)
+             and _extension_ok(run[best.end:f.end], f.transform, f.end == len(run))]
+    chosen = max(wider, key=lambda f: (f.end - f.start, f.gain))
+    return chosen.start, chosen.end, chosen.candidate
+
+
+def _try(run: str, spans: set[tuple[int, int]], codecs: str, transform: Callable[[str], str | None],
+         bars: _Bars, found: list[_Found]) -> None:
+    for start, end in spans:
+        original = run[start:end]
+        text = transform(original)
+        if text is None or text == original:
+            continue
+        verdict = _acceptable(text, original, bars)
+        if verdict:
+            found.append(_Found(verdict[1], start, end, _Candidate(text, codecs, verdict[0]), transform))
+
+
+def _repair_cjk_run(run: str) -> tuple[int, int, _Candidate] | None:
+    scores: list[float | None] = [None if c < "\x80" else char_score(c) for c in run]
+    if sum(1 for s in scores if s is not None and s < BAD) < 2:
+        return None
+    found: list[_Found] = []
+    span = _damage_span(scores)
+    if span is None:
+        # UTF-8 read as GBK often looks like fairly common characters; that its GBK bytes are valid
+        # UTF-8 is evidence enough to try the whole run.
+        _try(run, {(0, len(run))}, "utf-8>gbk", _utf8_strict, _STRICT_BARS, found)
+        return _choose(run, found)
+    strict_spans, resync_spans = _spans(scores, span)
+    for codecs, transform, resyncs in _TRANSFORMS:
+        spans = resync_spans if resyncs else strict_spans
+        if codecs in _PER_CHAR:
+            exact = _best_gain_span(run, _PER_CHAR[codecs])
+            if exact is None:
+                continue
+            spans = {exact, (0, len(run)), (0, exact[1]), (exact[0], len(run))}
+        _try(run, spans, codecs, transform, _STRICT_BARS, found)
+    return _choose(run, found)
+
+
+def _repair_cjk_run_in_context(run: str, only: set[str],
+                               dominant: bool) -> tuple[int, int, _Candidate] | None:
+    """Second pass: a run in a text with repaired damage, tried whole for the same codec pairs, with
+    lower bars (and, where the damage dominates the text, no margin)."""
+    if not dominant and all(c < "\x80" or char_score(c) >= GOOD for c in run):
+        return None
+    bars = _DOMINANT_BARS if dominant else _CONTEXT_BARS
+    spans = {(0, len(run))} | ({(0, len(run) - 1)} if run[-1] < "\x80" else set())
+    found: list[_Found] = []
+    for codecs, transform, resyncs in _TRANSFORMS:
+        if not resyncs and codecs in only:
+            _try(run, spans, codecs, transform, bars, found)
+    return _choose(run, found)
+
+
+def _repair_cjk(text: str, repairs: list[Repair], only: set[str] | None = None,
+                dominant: bool = False) -> str:
+    """One pass over the CJK runs; with *only*, a second pass trying just those codec pairs."""
+    out: list[str] = []
+    position = 0
+    shift = 0  # how much earlier repairs changed the length, to report spans in the text as it stood
+    for match in _CJK_RUN.finditer(text):
+        run = match.group(0)
+        found = _repair_cjk_run(run) if only is None else _repair_cjk_run_in_context(run, only, dominant)
+        if found is None:
+            continue
+        start, end, candidate = found
+        start += match.start()
+        end += match.start()
+        out.append(text[position:start])
+        out.append(candidate.text)
+        repairs.append(Repair(start + shift, end + shift, text[start:end], candidate.text, candidate.codecs))
+        shift += len(candidate.text) - (end - start)
+        position = end
+    if not out:
+        return text
+    out.append(text[position:])
+    return "".join(out)
+
+
+def _has_suspects(text: str) -> bool:
+    """Cheap screen: at least two characters that are not common Chinese, punctuation or ASCII."""
+    table = char_scores()
+    count = 0
+    for char in text:
+        if char > "\x7f":
+            score = table.get(char)
+            if score is None or score < BAD:
+                count += 1
+                if count >= 2:
+                    return True
+    return False
+
+
 def repair_mojibake(text: str) -> tuple[str, list[Repair]]:
-    """Return the repaired text and the repairs made. Clean text comes back unchanged."""
-    return text, []
+    """Return the repaired text and the repairs made. Clean text comes back unchanged.
+
+    Spans of the repairs refer to the text as it stood before each repair, in order: apply them one
+    after the other to go from the input to the output.
+    """
+    if not _has_suspects(text):
+        return text, []
+    repairs: list[Repair] = []
+    repaired = _repair_latin(text, repairs)
+    if repairs:
+        repaired = _repair_latin(repaired, repairs, {r.codecs.split(">")[0] for r in repairs})
+    found = len(repairs)
+    repaired = _repair_cjk(repaired, repairs)
+    if len(repairs) > found:
+        covered = sum(len(r.after) for r in repairs[found:])
+        dominant = covered >= DOMINANT_SHARE * sum(1 for c in repaired if c > "\x7f")
+        repaired = _repair_cjk(repaired, repairs, {r.codecs for r in repairs[found:]}, dominant)
+    if repairs:
+        logger.debug("repaired %d mojibake runs", len(repairs))
+    return repaired, repairs
