@@ -17,11 +17,20 @@ class PageCapture:
     request_headers: list[tuple[str, str]] = field(default_factory=list)
     column: str | None = None
     overrides: dict[str, str] = field(default_factory=dict)
+    # Set when the page came through a browser (crawler/browser.py): `body` is then the rendered DOM,
+    # and this holds the server's own bytes and headers of the main document (`server_body`, None
+    # when the browser did not expose them), `by`, `reason`, `encoding`, `navigations`.
+    rendering: dict[str, Any] | None = None
     # Filled in by the pipelines, stage by stage.
     decoding: dict[str, Any] | None = None
     html: str | None = None
     document: dict[str, Any] | None = None
     errors: list[str] = field(default_factory=list)
+    # A re-check of an archived URL: its site-index entry (None for a URL never archived). The
+    # archive stage then stores a new version only when the page changed.
+    previous: dict[str, Any] | None = None
+    # Set by the archive stage: what the write became (outcome new/changed/unchanged, key, stamp…).
+    archived: dict[str, Any] | None = None
 
     @property
     def content_type(self) -> str | None:
@@ -29,3 +38,22 @@ class PageCapture:
             if name.lower() == "content-type":
                 return value
         return None
+
+
+@dataclass
+class StatusRecord:
+    """A re-check that brought no page to extract: `revisit` (HTTP 304 Not Modified) or `removed`
+    (404/410). The encoding and extraction stages pass it by; the archive stage writes a small record.
+    """
+
+    url: str
+    site: str
+    kind: str
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    fetched_at: datetime
+    previous: dict[str, Any]
+    request_headers: list[tuple[str, str]] = field(default_factory=list)
+    column: str | None = None
+    archived: dict[str, Any] | None = None

@@ -11,7 +11,7 @@ from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
-from crawler.items import PageCapture
+from crawler.items import PageCapture, StatusRecord
 from pipelines.extraction import EXTRACTOR_NAME, EXTRACTOR_VERSION
 from pipelines.storage import ArchiveError, ArchiveStore, open_store
 from pipelines.storage.archive import Archive
@@ -58,6 +58,8 @@ class ArchivePipeline:
         return cls(Archive(store), crawler.stats)
 
     async def process_item(self, item: Any) -> Any:
+        if isinstance(item, StatusRecord):  # a re-check's 304/404/410 (issue 5)
+            return await maybe_deferred_to_future(deferToThread(self._write_status, item))
         if not isinstance(item, PageCapture):
             return item
         # boto3 and disk writes block: keep them off the reactor thread.
@@ -65,15 +67,49 @@ class ArchivePipeline:
 
     def _write(self, item: PageCapture) -> PageCapture:
         try:
-            name = self.archive.write_capture(
+            written = self.archive.write_fetched(
                 url=item.url, status=item.status, headers=item.headers, body=item.body,
                 fetched_at=item.fetched_at, request_headers=item.request_headers,
-                document=document_for(item))
+                document=document_for(item), previous=item.previous, rendering=item.rendering)
         except ArchiveError as exc:
             self.stats.inc_value("archive/failed")
             logger.error("could not archive %s: %s", item.url, exc)
             raise
-        self.stats.inc_value("archive/stored")
+        item.archived = written.as_dict()
+        self.stats.inc_value(f"archive/outcome/{written.outcome}")
+        if written.outcome != "unchanged":
+            self.stats.inc_value("archive/stored")
         self.stats.inc_value("archive/bytes", len(item.body))
-        logger.debug("archived %s as %s", item.url, name.stem)
+        logger.debug("archived %s as %s (%s)", item.url, written.name.stem, written.outcome)
+        return item
+
+    def _write_status(self, item: StatusRecord) -> StatusRecord:
+        """A re-check's 304 (a revisit of the latest capture) or 404/410 (a removal record)."""
+        doc = {"site": item.site, "column": item.column}
+        try:
+            original = self.archive.latest_content(item.url) if item.kind == "revisit" else None
+            if item.kind == "revisit" and original is not None:
+                name = self.archive.write_revisit(
+                    url=item.url, status=item.status, headers=item.headers,
+                    fetched_at=item.fetched_at, request_headers=item.request_headers,
+                    refers_to=original.name, document=doc,
+                    fingerprint=item.previous.get("fingerprint"))
+                outcome = "unchanged"
+            elif item.kind == "revisit":  # a 304 for a URL with no content capture: nothing to refer to
+                self.stats.inc_value("archive/failed/no_original")
+                logger.warning("304 for %s, which has no capture to refer to", item.url)
+                return item
+            else:
+                name = self.archive.write_removed(
+                    url=item.url, status=item.status, headers=item.headers, body=item.body,
+                    fetched_at=item.fetched_at, request_headers=item.request_headers, document=doc)
+                outcome = "removed"
+        except ArchiveError as exc:
+            self.stats.inc_value("archive/failed")
+            logger.error("could not archive %s of %s: %s", item.kind, item.url, exc)
+            raise
+        item.archived = {"outcome": outcome, "key": name.doc_key, "stamp": name.stamp,
+                         "kind": name.kind, "digest": name.digest, "fingerprint": None}
+        self.stats.inc_value(f"archive/outcome/{outcome}")
+        self.stats.inc_value("archive/bytes", len(item.body))
         return item

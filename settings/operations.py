@@ -1,1 +1,20 @@
 """Settings for nightly operation: incremental crawls, re-checks, run reports, spool, scale-out."""
+
+# --- incremental crawls and re-checks (crawler/spiders/portal.py, pipelines/storage/index.py) ----
+# Articles published (or first archived) in the last RECHECK_DAYS days are fetched again, with a
+# conditional GET, once their last check is RECHECK_EVERY_DAYS old: 304 or the same clean text → a
+# revisit record, changed text → a new version, 404/410 → a removal record.
+RECHECK_DAYS = 30
+RECHECK_EVERY_DAYS = 7.0
+RECHECK_MAX = 500  # re-checks per run at most (newest first); 0: no limit
+# The per-site index (index/<site>.json.gz) is rebuilt from the captures' listing when older.
+INDEX_MAX_AGE_DAYS = 30.0
+
+# --- run reports (crawler/extensions.py): runs/<site>/<RUN_ID>.json in the archive ---------------
+RUN_REPORTS = True
+RUN_ID = None  # default: the run's start time, YYYYMMDDhhmmssffffff
+
+# --- the nightly runner (scrapy nightly, deploy/nightly.sh) ----------------------------------------
+NIGHTLY_BUDGET = 3600  # seconds per site: CLOSESPIDER_TIMEOUT, then a hard kill after the grace
+NIGHTLY_KILL_GRACE = 120
+NIGHTLY_HISTORY = 7  # previous reports per site the health verdict compares with

@@ -60,6 +60,9 @@ class ListRules(_Strict):
     next_page: XPath = "//a[normalize-space(.)='下一页' or normalize-space(.)='下页']/@href"
     max_pages: int = Field(50, ge=1, le=10_000)
     link_area: XPath | None = None
+    # Incremental runs stop walking a column after this many already-archived articles in a row
+    # (lists are newest first); 0 walks every page every night.
+    stop_after_known: int = Field(10, ge=0, le=10_000)
 
 
 class ArticleRules(_Strict):

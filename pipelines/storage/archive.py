@@ -1,13 +1,19 @@
 """The capture layout on top of an ArchiveStore: write a capture, list and read captures by URL."""
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
+import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from pipelines.storage.base import ArchiveStore, NotFound
 from pipelines.storage.keys import (
@@ -19,9 +25,12 @@ from pipelines.storage.keys import (
     url_prefix,
     url_prefix_query,
 )
-from pipelines.storage.warc import build_warc, read_response
+from pipelines.storage.warc import build_warc, describe_rendering, read_response
 
 SCHEMA = 1
+# WARC 1.1 revisit profiles (section 6.7): same payload as the capture referred to, or a 304.
+PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 
 
 def _gz(obj: dict[str, Any]) -> bytes:
@@ -64,6 +73,56 @@ def parse_timestamp(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class Written:
+    """What a re-fetch became: `new`, `changed` (a new capture), `unchanged` (a revisit), `removed`."""
+
+    name: CaptureName
+    outcome: str
+    fingerprint: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"outcome": self.outcome, "key": self.name.doc_key, "stamp": self.name.stamp,
+                "kind": self.name.kind, "digest": self.name.digest, "fingerprint": self.fingerprint}
+
+
+def _status(code: int) -> str:
+    try:
+        return f"{code} {HTTPStatus(code).phrase}"
+    except ValueError:
+        return f"{code} Unknown"
+
+
+def _warc_date(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _revisit_warc(url: str, status_line: str, headers: Iterable[tuple[str, str]], fetched_at: datetime,
+                  request_headers: Iterable[tuple[str, str]], profile: str, refers_to: CaptureName,
+                  payload_sha1: str | None) -> bytes:
+    """A gzipped WARC with the request and a `revisit` record (headers only, no payload)."""
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=True)
+    date = _warc_date(fetched_at)
+    warc_headers = {"WARC-Date": date, "WARC-Profile": profile,
+                    "WARC-Refers-To-Target-URI": url,
+                    "WARC-Refers-To-Date": _warc_date(refers_to.captured_at)}
+    if payload_sha1:
+        warc_headers["WARC-Payload-Digest"] = "sha1:" + base64.b32encode(
+            bytes.fromhex(payload_sha1)).decode()
+    revisit = writer.create_warc_record(
+        url, "revisit", http_headers=StatusAndHeaders(status_line, list(headers), protocol="HTTP/1.1"),
+        warc_headers_dict=warc_headers)
+    path = url.split("://", 1)[-1].partition("/")[2]
+    request = writer.create_warc_record(
+        url, "request", payload=io.BytesIO(b""), length=0,
+        http_headers=StatusAndHeaders(f"GET /{path} HTTP/1.1", list(request_headers),
+                                      is_http_request=True),
+        warc_headers_dict={"WARC-Date": date})
+    writer.write_request_response_pair(request, revisit)
+    return out.getvalue()
+
+
 class Archive:
     def __init__(self, store: ArchiveStore) -> None:
         self.store = store
@@ -72,20 +131,116 @@ class Archive:
     def write_capture(self, *, url: str, status: int, headers: Iterable[tuple[str, str]], body: bytes,
                       fetched_at: datetime, document: dict[str, Any],
                       request_headers: Iterable[tuple[str, str]] = (), kind: str = "capture",
-                      warc_extra: dict[str, str] | None = None) -> CaptureName:
+                      warc_extra: dict[str, str] | None = None,
+                      rendering: Mapping[str, Any] | None = None) -> CaptureName:
         """Archive the raw exchange, then the document. The document is written last: a capture
         is listed once its document exists, so a crash between the two leaves raw bytes and no
         half record."""
         canonical, variant = canonical_url(url)
         digest = hashlib.sha1(body).hexdigest()
         name = capture_name(url_prefix(canonical), fetched_at, kind, digest)
-        raw = build_warc(url, status, headers, body, fetched_at, request_headers, extra=warc_extra)
+        # A browser capture (issue 6): `body` is the rendered DOM, the server's bytes are in `rendering`.
+        raw = build_warc(url, status, headers, body, fetched_at, request_headers, extra=warc_extra,
+                         rendering=rendering)
         self.store.put(name.raw_key, raw, "application/warc")
         doc = {"schema": SCHEMA, "url": url, "canonical_url": canonical, "variant": variant,
                "captured_at": fetched_at.astimezone(UTC).isoformat(), "kind": kind,
                "status": status, "raw_key": name.raw_key, "raw_sha1": digest, "raw_bytes": len(body),
                **document}
+        if rendering is not None:
+            doc["rendered"] = describe_rendering(rendering, body)
         doc.setdefault("text_fingerprint", text_fingerprint(doc.get("text")))
+        self.store.put(name.doc_key, _gz(doc), "application/json")
+        return name
+
+    def write_fetched(self, *, url: str, status: int, headers: Iterable[tuple[str, str]], body: bytes,
+                      fetched_at: datetime, document: dict[str, Any],
+                      request_headers: Iterable[tuple[str, str]] = (),
+                      previous: Mapping[str, Any] | None = None,
+                      warc_extra: dict[str, str] | None = None,
+                      rendering: Mapping[str, Any] | None = None) -> Written:
+        """Archive a page fetched with status 200, as a new version only when it changed.
+
+        `previous` is what the site index knows of the URL (`stamp`/`captured`, `digest`,
+        `fingerprint`), None for a URL never archived. Same bytes as the latest capture, or same
+        clean-text fingerprint: a `revisit` (outcome `unchanged`); otherwise a `capture` (`new` or
+        `changed`)."""
+        headers, request_headers = list(headers), list(request_headers)
+        fingerprint = document.get("text_fingerprint") or text_fingerprint(document.get("text"))
+        if previous is not None:
+            original = self.latest_content(url)
+            if original is not None:
+                sha1 = hashlib.sha1(body).hexdigest()
+                same_bytes = sha1[:12] == original.name.digest
+                old_fp = previous.get("fingerprint") if previous.get("captured") == original.timestamp \
+                    else None
+                if not same_bytes and fingerprint is not None and old_fp is None:
+                    old_fp = self.document(original, resolve=False).get("text_fingerprint")
+                if same_bytes or (fingerprint is not None and fingerprint == old_fp):
+                    name = self.write_revisit(
+                        url=url, status=status, headers=headers, fetched_at=fetched_at,
+                        request_headers=request_headers, refers_to=original.name,
+                        body=b"" if same_bytes else body, payload_sha1=sha1,
+                        document={k: document.get(k) for k in ("site", "column")},
+                        fingerprint=fingerprint or old_fp)
+                    return Written(name, "unchanged", fingerprint or old_fp)
+        name = self.write_capture(url=url, status=status, headers=headers, body=body,
+                                  fetched_at=fetched_at, document=document,
+                                  request_headers=request_headers, warc_extra=warc_extra,
+                                  rendering=rendering)
+        return Written(name, "new" if previous is None else "changed", fingerprint)
+
+    def write_revisit(self, *, url: str, status: int, headers: Iterable[tuple[str, str]],
+                      fetched_at: datetime, refers_to: CaptureName,
+                      request_headers: Iterable[tuple[str, str]] = (), body: bytes = b"",
+                      payload_sha1: str | None = None, document: Mapping[str, Any] | None = None,
+                      fingerprint: str | None = None) -> CaptureName:
+        """A small `revisit` record: the page was seen again and its text had not changed.
+
+        A 304, or a 200 with the capture's very bytes, is stored as a WARC `revisit` record (headers
+        only, WARC 1.1 profile server-not-modified / identical-payload-digest). A 200 whose bytes
+        differ but whose clean text is the same keeps its bytes in a `response` record: the archive
+        stays faithful to what was served. The document is tiny and names the capture it refers to.
+        """
+        canonical, variant = canonical_url(url)
+        if status == 304:
+            profile = PROFILE_NOT_MODIFIED
+        elif not body:
+            profile = PROFILE_IDENTICAL
+        else:
+            profile = "same-text"
+        digest = payload_sha1 or refers_to.digest
+        name = capture_name(url_prefix(canonical), fetched_at, "revisit", digest)
+        if profile == "same-text":
+            raw = build_warc(url, status, headers, body, fetched_at, request_headers,
+                             extra={"WARC-Refers-To-Target-URI": url,
+                                    "WARC-Refers-To-Date": _warc_date(refers_to.captured_at)})
+        else:
+            raw = _revisit_warc(url, _status(status), headers, fetched_at, request_headers,
+                                profile, refers_to, payload_sha1 if profile == PROFILE_IDENTICAL
+                                else None)
+        self.store.put(name.raw_key, raw, "application/warc")
+        doc = {"schema": SCHEMA, "url": url, "canonical_url": canonical, "variant": variant,
+               "captured_at": fetched_at.astimezone(UTC).isoformat(), "kind": "revisit",
+               "status": status, "raw_key": name.raw_key, "raw_bytes": len(body),
+               "profile": profile, "refers_to": refers_to.doc_key, "text_fingerprint": fingerprint,
+               **(document or {})}
+        self.store.put(name.doc_key, _gz(doc), "application/json")
+        return name
+
+    def write_removed(self, *, url: str, status: int, headers: Iterable[tuple[str, str]], body: bytes,
+                      fetched_at: datetime, request_headers: Iterable[tuple[str, str]] = (),
+                      document: Mapping[str, Any] | None = None) -> CaptureName:
+        """A `removed` record: the page now answers 404/410. The error response is kept as served."""
+        canonical, variant = canonical_url(url)
+        digest = hashlib.sha1(body).hexdigest()
+        name = capture_name(url_prefix(canonical), fetched_at, "removed", digest)
+        self.store.put(name.raw_key, build_warc(url, status, headers, body, fetched_at,
+                                                request_headers), "application/warc")
+        doc = {"schema": SCHEMA, "url": url, "canonical_url": canonical, "variant": variant,
+               "captured_at": fetched_at.astimezone(UTC).isoformat(), "kind": "removed",
+               "status": status, "raw_key": name.raw_key, "raw_sha1": digest, "raw_bytes": len(body),
+               "title": None, "text": None, "text_fingerprint": None, **(document or {})}
         self.store.put(name.doc_key, _gz(doc), "application/json")
         return name
 
@@ -116,11 +271,33 @@ class Archive:
             return found[0]
         return min(found, key=lambda c: abs((c.captured_at - at).total_seconds()))
 
-    def document(self, capture: Capture) -> dict[str, Any]:
-        return json.loads(gzip.decompress(self.store.get(capture.name.doc_key)))  # type: ignore[no-any-return]
+    def latest_content(self, url: str) -> Capture | None:
+        """The newest `capture` (a version with content) of a URL, ignoring revisits and removals."""
+        return next((c for c in self.captures(url) if c.kind == "capture"), None)
+
+    def document(self, capture: Capture, resolve: bool = True) -> dict[str, Any]:
+        """The capture's JSON document. A revisit resolves to the content of the capture it refers
+        to, with the revisit's own time, kind, status and keys laid over it (as Wayback replays)."""
+        doc: dict[str, Any] = json.loads(gzip.decompress(self.store.get(capture.name.doc_key)))
+        if resolve and doc.get("kind") == "revisit" and doc.get("refers_to"):
+            original = parse_key(doc["refers_to"])
+            if original is not None:
+                base = self.document(Capture(original), resolve=False)
+                return {**base, **{k: v for k, v in doc.items() if v is not None}}
+        return doc
 
     def raw_warc(self, capture: Capture) -> bytes:
         return self.store.get(capture.name.raw_key)
 
     def raw_response(self, capture: Capture) -> tuple[int, list[tuple[str, str]], bytes]:
-        return read_response(self.raw_warc(capture))
+        """(status, headers, body) as served. A revisit without payload gives its original's."""
+        try:
+            return read_response(self.raw_warc(capture))
+        except ValueError:
+            if capture.kind != "revisit":
+                raise
+            doc = self.document(capture, resolve=False)
+            original = parse_key(doc.get("refers_to") or "")
+            if original is None:
+                raise
+            return read_response(self.raw_warc(Capture(original)))
