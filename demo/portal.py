@@ -73,6 +73,8 @@ class DemoPortal:
             self.articles[slug] = column
         self.lock = threading.Lock()
         self.requests: list[str] = []
+        # A broken portal: every path (robots.txt included) answers this status, e.g. 500.
+        self.fail_with: int | None = None
 
     # -- what tests know --------------------------------------------------------------------------
     def all_articles(self) -> list[Article]:
@@ -183,6 +185,8 @@ class DemoPortal:
     def respond(self, path: str) -> tuple[int, str, bytes, datetime | None]:
         """(status, content type, body, last modified) for a path."""
         path = path.split("?", 1)[0].split("#", 1)[0]
+        if self.fail_with is not None:
+            return self.fail_with, "text/html; charset=utf-8", b"<h1>Internal Server Error</h1>", None
         if path == "/robots.txt":
             return 200, "text/plain", b"User-agent: *\nDisallow: /admin/\n", None
         if path in ("/", "/index.html"):
@@ -268,8 +272,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--per-column", type=int, default=7)
     parser.add_argument("--per-page", type=int, default=3)
+    parser.add_argument("--fail-with", type=int, metavar="STATUS",
+                        help="answer every request with this status (a broken portal)")
     args = parser.parse_args()
-    server, base = serve(DemoPortal(args.per_column, args.per_page), args.host, args.port)
+    portal = DemoPortal(args.per_column, args.per_page)
+    portal.fail_with = args.fail_with
+    server, base = serve(portal, args.host, args.port)
     print(f"demo portal on {base}/ (Ctrl-C to stop)", flush=True)
     try:
         threading.Event().wait()

@@ -1,6 +1,8 @@
 """`make demo`: serve the demo portal on 127.0.0.1, crawl it into the archive, show how to get a page.
 
-The archive is ARCHIVE_URI from the environment when set, else the project's ./archive folder.
+The archive is ARCHIVE_URI from the environment when set, else the project's ./archive folder. The
+crawl goes through the nightly runner (`scrapy nightly --site demo`), so running `make demo` twice
+on one archive is a second nightly run: list first pages only, nothing archived again.
 """
 from __future__ import annotations
 
@@ -25,35 +27,42 @@ def main() -> int:
         server, base = serve(portal, port=port)
     except OSError as exc:
         print(f"demo: cannot serve the demo portal on 127.0.0.1:{port}: {exc}\n"
-              f"demo: set DEMO_PORT to a free port (the site file settings/sites/demo.toml names "
-              f"{DEFAULT_PORT}; other ports need a copy of it)", file=sys.stderr)
+              f"demo: set DEMO_PORT to a free port (archived URLs name the port: use the same one "
+              f"for every run on one archive)", file=sys.stderr)
         return 1
     print(f"demo portal serving {len(portal.all_articles())} articles on {base}/")
     print(f"archive: {archive}")
-    scrapy = str(Path(sys.executable).parent / "scrapy")
     with tempfile.TemporaryDirectory() as tmp:
-        summary_file = Path(tmp) / "summary.json"
-        cmd = [scrapy, "crawl", "portal", "-a", "site=demo", "-s", f"RUN_SUMMARY_FILE={summary_file}",
-               "-s", "LOG_LEVEL=WARNING"]
-        env = {**os.environ, "ARCHIVE_URI": archive}
+        # The site file names port 8765; a copy names the port actually served.
+        sites_dir = Path(tmp) / "sites"
+        sites_dir.mkdir()
+        site_file = (PROJECT / "settings/sites/demo.toml").read_text(encoding="utf-8")
+        (sites_dir / "demo.toml").write_text(site_file.replace("http://127.0.0.1:8765", base),
+                                             encoding="utf-8")
+        reports_file = Path(tmp) / "reports.json"
+        cmd = [sys.executable, "-m", "scrapy", "nightly", "--site", "demo", "--json", str(reports_file)]
+        env = {**os.environ, "ARCHIVE_URI": archive, "SITES_DIR": str(sites_dir)}
         code = subprocess.call(cmd, cwd=PROJECT, env=env)
         server.shutdown()
-        if not summary_file.exists():
-            print(f"demo: the crawl did not finish (exit {code})", file=sys.stderr)
+        if not reports_file.exists():
+            print(f"demo: the nightly run did not finish (exit {code})", file=sys.stderr)
             return code or 1
-        report = json.loads(summary_file.read_text())
+        report = json.loads(reports_file.read_text())[0]
     print()
-    print(f"{'site':<8} {'list pages':>10} {'fetched':>8} {'archived':>9} {'failed':>7} {'seconds':>8}")
-    failed = report["extract_failed"] + report["archive_failed"] + report["http_errors"] + \
-        report["download_errors"]
-    print(f"{report['site']:<8} {report['list_pages']:>10} {report['articles_fetched']:>8} "
-          f"{report['archived']:>9} {failed:>7} {report['duration_s']:>8}")
+    print(f"{'site':<8} {'requests':>8} {'list pages':>10} {'fetched':>8} {'new':>5} {'changed':>8} "
+          f"{'failed':>7} {'seconds':>8}")
+    print(f"{report['site']:<8} {report['requests']:>8} {report.get('list_pages', 0):>10} "
+          f"{report.get('articles_fetched', 0):>8} {report['new']:>5} {report['changed']:>8} "
+          f"{report['failed']:>7} {report['duration']:>8}")
+    if report.get("baseline_runs"):
+        print(f"(run {report['baseline_runs'] + 1} of the demo on this archive: incremental, list pages "
+              f"re-fetched until {report.get('articles_known', 0)} known articles said stop)")
     example = portal.all_articles()[0]
     prefix = "" if "ARCHIVE_URI" not in os.environ else f"ARCHIVE_URI={shlex.quote(archive)} "
     print("\nGet an archived page back by its URL (paste from the project folder):")
     print(f"  {prefix}.venv/bin/scrapy archive get {shlex.quote(base + example.path)}")
     print(f"  {prefix}.venv/bin/scrapy archive list {shlex.quote(base + example.path)}")
-    return 0 if code == 0 and failed == 0 else 1
+    return code
 
 
 if __name__ == "__main__":
