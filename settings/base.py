@@ -42,6 +42,10 @@ TELNETCONSOLE_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {
     # Runs after HttpCompressionMiddleware (590) has un-gzipped the body, before the spider.
     "crawler.middlewares.EncodingDecisionMiddleware": 580,
+    # Challenges and JS-only shells → the browser (issue 6): one sees decompressed bodies, the other
+    # a 302-to-itself that sets a cookie before RedirectMiddleware (600) turns it into a duplicate.
+    "crawler.browser.BrowserMiddleware": 585,
+    "crawler.browser.CookieRedirectMiddleware": 650,
 }
 ITEM_PIPELINES = {
     "pipelines.encoding.EncodingPipeline": 100,

@@ -85,6 +85,25 @@ class Politeness(_Strict):
     concurrency: int = Field(1, ge=1, le=2)
 
 
+class Fetch(_Strict):
+    """How pages are fetched: plain HTTP with a browser fallback, or every page through a browser."""
+
+    render: Literal["http", "browser"] = "http"
+    fallback: bool = True
+    sticky: bool = True
+    browser_delay: float | None = Field(None, ge=0, le=120)
+
+
+class Hanweb(_Strict):
+    """Hanweb 大汉 lists read from `dataproxy.jsp` directly (crawler/hanweb.py), no browser."""
+
+    endpoint: str = "/module/web/jpage/dataproxy.jsp"
+    perpage: int = Field(15, ge=1, le=500)
+    pages_per_call: int = Field(3, ge=1, le=50)
+    params: dict[str, str]
+    column_params: dict[str, dict[str, str]] = {}
+
+
 class Column(_Strict):
     name: str
     url: HttpUrl
@@ -104,6 +123,8 @@ class Site(_Strict):
     listing: ListRules = Field(ListRules(), alias="list")
     article: ArticleRules
     politeness: Politeness = Politeness()
+    fetch: Fetch = Fetch()
+    hanweb: Hanweb | None = None
     notes: str = ""
 
 
@@ -111,7 +132,7 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     if not loc:
         return "(file)"
     head, *rest = loc
-    if rest and isinstance(head, str) and head in {"list", "article", "politeness"}:
+    if rest and isinstance(head, str) and head in {"list", "article", "politeness", "fetch", "hanweb"}:
         return f"[{head}].{'.'.join(str(p) for p in rest)}"
     return ".".join(str(p) for p in loc)
 

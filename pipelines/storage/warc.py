@@ -1,10 +1,18 @@
-"""WARC records (gzipped, written with warcio) for one HTTP exchange."""
+"""WARC records (gzipped, written with warcio) for one HTTP exchange.
+
+A page fetched through a browser is archived honestly: the server's own bytes of the main document
+as the `response` record (when the browser exposed them), and the browser's serialized DOM as a
+`conversion` record that refers to it (a `resource` record when there are no server bytes), marked
+`X-Govarchive-Capture: browser-rendered-dom`. Retrieval's `read_response` never returns the DOM.
+"""
 from __future__ import annotations
 
+import hashlib
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
+from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
@@ -22,10 +30,31 @@ def _status_line(status: int) -> str:
         return f"{status} Unknown"
 
 
+RENDERED_MARK = "browser-rendered-dom"
+
+
+def describe_rendering(rendering: Mapping[str, Any], dom: bytes) -> dict[str, Any]:
+    """What the JSON document says of a browser capture (`rendered`)."""
+    server_body = rendering.get("server_body")
+    return {"by": rendering.get("by"), "reason": rendering.get("reason"),
+            "dom_bytes": len(dom), "dom_sha1": hashlib.sha1(dom).hexdigest(),
+            "server_body": server_body is not None,
+            "server_sha1": hashlib.sha1(server_body).hexdigest() if server_body is not None else None,
+            "navigations": list(rendering.get("navigations") or [])}
+
+
 def build_warc(url: str, status: int, headers: Iterable[tuple[str, str]], body: bytes,
                fetched_at: datetime, request_headers: Iterable[tuple[str, str]] = (),
-               method: str = "GET", extra: dict[str, str] | None = None) -> bytes:
-    """A gzipped WARC holding the request and response records of one fetch."""
+               method: str = "GET", extra: dict[str, str] | None = None,
+               rendering: Mapping[str, Any] | None = None) -> bytes:
+    """A gzipped WARC holding the request and response records of one fetch.
+
+    With `rendering` (a browser capture: `body` is then the rendered DOM), the response record holds
+    `rendering["server_body"]` and `rendering["server_headers"]`, and the DOM follows as its own
+    record (see the module docstring)."""
+    if rendering is not None:
+        return _build_rendered(url, status, headers, body, fetched_at, request_headers, method,
+                               extra, rendering)
     out = io.BytesIO()
     writer = WARCWriter(out, gzip=True)
     date = fetched_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -49,6 +78,49 @@ def build_warc(url: str, status: int, headers: Iterable[tuple[str, str]], body: 
         warc_headers_dict={"WARC-Date": date})
     writer.write_request_response_pair(request, response)
     return out.getvalue()
+
+
+def _build_rendered(url: str, status: int, headers: Iterable[tuple[str, str]], dom: bytes,
+                    fetched_at: datetime, request_headers: Iterable[tuple[str, str]], method: str,
+                    extra: dict[str, str] | None, rendering: Mapping[str, Any]) -> bytes:
+    server_body: bytes | None = rendering.get("server_body")
+    server_headers = list(rendering.get("server_headers") or headers)
+    date = fetched_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    out = io.BytesIO()
+    if server_body is not None:
+        out.write(build_warc(url, status, server_headers, server_body, fetched_at, request_headers,
+                             method, extra))
+    writer = WARCWriter(out, gzip=True)
+    records = list(ArchiveIterator(io.BytesIO(out.getvalue()))) if server_body is not None else []
+    response_id = next((r.rec_headers.get_header("WARC-Record-ID") for r in records
+                        if r.rec_type == "response"), None)
+    encoding = rendering.get("encoding") or "utf-8"
+    warc_headers = {"WARC-Date": date, "X-Govarchive-Capture": RENDERED_MARK,
+                    "X-Govarchive-Rendered-By": str(rendering.get("by") or "a browser")}
+    if response_id:
+        warc_headers["WARC-Refers-To"] = response_id
+    else:  # no server bytes: the request record goes first and the DOM is concurrent to it
+        path = url.split("://", 1)[-1].partition("/")[2]
+        request = writer.create_warc_record(
+            url, "request", payload=io.BytesIO(b""), length=0,
+            http_headers=StatusAndHeaders(f"{method} /{path} HTTP/1.1", list(request_headers),
+                                          is_http_request=True),
+            warc_headers_dict={"WARC-Date": date})
+        writer.write_record(request)
+        warc_headers["WARC-Concurrent-To"] = request.rec_headers.get_header("WARC-Record-ID")
+    record = writer.create_warc_record(
+        url, "conversion" if response_id else "resource", payload=io.BytesIO(dom), length=len(dom),
+        warc_content_type=f"text/html; charset={encoding}", warc_headers_dict=warc_headers)
+    writer.write_record(record)
+    return out.getvalue()
+
+
+def read_rendered(data: bytes) -> bytes | None:
+    """The browser-rendered DOM stored in a WARC, or None for a plain HTTP capture."""
+    for record in ArchiveIterator(io.BytesIO(data)):
+        if record.rec_headers.get_header("X-Govarchive-Capture") == RENDERED_MARK:
+            return bytes(record.content_stream().read())
+    return None
 
 
 def read_response(data: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
