@@ -109,6 +109,11 @@ class RunSummary:
                     report["duration_s"])
         report["run_id"] = self.run_id
         report["mode"] = getattr(spider, "mode", None)
+        if report["mode"] == "recrawl":
+            report["range"] = {k: str(v) if v else None for k, v in
+                               (("since", getattr(spider, "since", None)),
+                                ("until", getattr(spider, "until", None)))}
+            report["full"] = getattr(spider, "full", False)
         data = json.dumps(report, ensure_ascii=False, indent=1)
         if self.path:
             Path(self.path).write_text(data)

@@ -77,6 +77,19 @@ def conditional_headers(entry: Entry) -> dict[str, str]:
     return headers
 
 
+def next_page(site: Site, response: TextResponse) -> str | None:
+    """The next list page by the site's pagination rule, or None."""
+    rule = site.listing.pagination
+    if rule in ("trs", "auto"):
+        found = trs_next_page(response.text, response.url)
+        if found or rule == "trs":
+            return found
+    if rule in ("next_link", "auto"):
+        href = response.xpath(site.listing.next_page).get()
+        return response.urljoin(href.strip()) if href and not href.startswith("javascript") else None
+    return None
+
+
 class PortalSpider(scrapy.Spider):
     name = "portal"
     site: Site
@@ -224,15 +237,7 @@ class PortalSpider(scrapy.Spider):
         return out
 
     def _next_page(self, response: TextResponse) -> str | None:
-        rule = self.site.listing.pagination
-        if rule in ("trs", "auto"):
-            found = trs_next_page(response.text, response.url)
-            if found or rule == "trs":
-                return found
-        if rule in ("next_link", "auto"):
-            href = response.xpath(self.site.listing.next_page).get()
-            return response.urljoin(href.strip()) if href and not href.startswith("javascript") else None
-        return None
+        return next_page(self.site, response)
 
     # -- articles ----------------------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterable[PageCapture | StatusRecord]:
