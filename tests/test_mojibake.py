@@ -156,3 +156,12 @@ def test_gbk_read_as_latin1_round_trips(pieces: list[str]) -> None:
     repaired, repairs = repair_mojibake(damaged)
     assert repaired == text
     assert _apply(damaged, repairs) == repaired
+
+
+@pytest.mark.parametrize("text", [
+    "他引用了一句日语：「私はあなたのことを愛していると言ったのを聞きました」，大家都笑了。",
+    "宫里的老嬤嬤说，这件事要问皇后。",
+    "元代的《𪚥》字考证，以及朱镕基、王堃的题词。",
+])
+def test_clean_text_that_looks_odd_stays(text: str) -> None:
+    assert repair_mojibake(text) == (text, [])

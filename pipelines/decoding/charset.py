@@ -44,7 +44,7 @@ _META_CHARSET = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']\s*([A-Za-z0-9_.:-]+)""", re.I)
 _HEAD_END = re.compile(rb"</head\s*>|<body[\s>]", re.I)
 _COMMENT = re.compile(rb"<!--.*?-->", re.S)
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_NON_ASCII_RUNS = re.compile(r"[^\x00-\x7f]+")
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
 #: Labels browsers and portals use that Python does not know, or knows under a subset codec.
@@ -73,8 +73,10 @@ DETECT_MARGIN = 1.0
 MIN_CJK_PLAUSIBILITY = 4.5
 #: UTF-8 validity is weak evidence below this many non-ASCII bytes.
 SHORT_UTF8 = 48
-#: How much decoded text the plausibility judgement looks at.
-_SAMPLE_CHARS = 6000
+#: How much decoded text (characters, markup included) the plausibility judgement looks at.
+_SAMPLE_CHARS = 8000
+#: ... and at most this many of its non-ASCII characters (plenty to tell GB from Big5).
+_SAMPLE_NON_ASCII = 800
 
 
 @dataclass(frozen=True)
@@ -145,8 +147,13 @@ def _strict(body: bytes, codec: str) -> str | None:
 
 
 def _sample(text: str) -> str:
-    """The non-ASCII characters of a decoding, capped: what plausibility is judged on."""
-    return "".join(_NON_ASCII.findall(text, 0, len(text))[:_SAMPLE_CHARS])
+    """What plausibility is judged on: the non-ASCII text of a slice of the decoding, from its
+    ``<body`` on (from its start when the body slice holds none)."""
+    start = max(text.find("<body"), 0)
+    runs = _NON_ASCII_RUNS.findall(text, start, start + _SAMPLE_CHARS)
+    if start and not runs:
+        runs = _NON_ASCII_RUNS.findall(text, 0, _SAMPLE_CHARS)
+    return "".join(runs)[:_SAMPLE_NON_ASCII]
 
 
 class _Readings:
@@ -167,6 +174,10 @@ class _Readings:
             text = self.text(codec)
             self._score[codec] = -99.0 if text is None else plausibility(_sample(text))[0]
         return self._score[codec]
+
+    def known(self, codec: str) -> str | None:
+        """The strict decoding with *codec* if it was already made."""
+        return self._text.get(codec)
 
     def first_strict(self, codecs_: tuple[str, ...]) -> str | None:
         return next((c for c in codecs_ if self.text(c) is not None), None)
@@ -219,8 +230,13 @@ def decide_encoding(body: bytes, content_type: str | None = None) -> EncodingDec
     """
     hdr, meta = header_charset(content_type), meta_charset(body)
 
+    readings: _Readings | None = None
+
     def made(encoding: str, rule: str, bad: int = 0) -> EncodingDecision:
+        global _last_reading
         logger.debug("encoding %s by %s (header %s, meta %s)", encoding, rule, hdr, meta)
+        text = readings.known(encoding) if readings is not None else None
+        _last_reading = None if text is None else (body, encoding, text)
         return EncodingDecision(encoding, rule, hdr, meta, bad)
 
     if body.startswith(codecs.BOM_UTF8):
@@ -295,6 +311,14 @@ def _fallback(body: bytes, labels: list[tuple[str, tuple[str, ...]]],
     return made(best, "fallback", losses[best])
 
 
+#: The last strict decoding made while deciding, so ``decode_body`` right after ``decide_encoding`` on
+#: the same body does not decode it twice: (body, codec, text).
+_last_reading: tuple[bytes, str, str] | None = None
+
+
 def decode_body(body: bytes, decision: EncodingDecision) -> str:
     """Decode with the decided codec. Only a ``fallback`` decision has bytes to replace (U+FFFD)."""
+    last = _last_reading
+    if last is not None and last[0] is body and last[1] == decision.encoding:
+        return last[2]
     return body.decode(decision.encoding, errors="replace")

@@ -60,12 +60,22 @@ def _convert(config: str, text: str) -> str:
     return str(_opencc(config).convert(text))  # type: ignore[attr-defined]
 
 
+#: How much of a text ``is_traditional`` looks at.
+_SAMPLE = 2000
+#: Share of the CJK characters OpenCC t2s must change for a text to count as Traditional.
+_TRADITIONAL_SHARE = 0.05
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
 def is_traditional(text: str) -> bool:
-    """True when *text* holds more Traditional-only than Simplified-only characters."""
-    t2s, s2t = _convert("t2s", text), _convert("s2t", text)
-    traditional = sum(1 for a, b in zip(text, t2s, strict=False) if a != b) if len(t2s) == len(text) else 1
-    simplified = sum(1 for a, b in zip(text, s2t, strict=False) if a != b) if len(s2t) == len(text) else 1
-    return traditional > simplified
+    """True when OpenCC t2s changes at least 5% (and two) of the CJK characters of *text* (its first
+    2,000 characters). Simplified text with a Traditional name or two stays Simplified."""
+    sample = text[:_SAMPLE]
+    simplified = _convert("t2s", sample)
+    if len(simplified) != len(sample):
+        return True  # t2s replaced a phrase by one of another length: it found Traditional text
+    changed = sum(map(str.__ne__, sample, simplified))
+    return changed >= 2 and changed >= _TRADITIONAL_SHARE * len(_HAN.findall(sample))
 
 
 def to_simplified(text: str) -> str:

@@ -19,13 +19,14 @@ with its span in the text as it stood before that repair, the text before and af
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import logging
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from pipelines.decoding._scoring import char_score, char_scores
+from pipelines.decoding._scoring import char_score, suspect_pattern
 
 logger = logging.getLogger(__name__)
 
@@ -104,12 +105,13 @@ class _Bars:
     single: float = SINGLE_ACCEPT
     margin: float = MARGIN
     evidence: int = 2  # characters scoring below EVIDENCE the replaced text must hold
+    length: int = 3  # non-ASCII characters the replaced text must hold
 
 
 _STRICT_BARS = _Bars()
-_LATIN_BARS = _Bars(LATIN_ACCEPT, float("inf"), MARGIN, 0)  # one character alone: too weak
-_CONTEXT_BARS = _Bars(CONTEXT_ACCEPT, CONTEXT_SINGLE_ACCEPT, MARGIN, 0)
-_DOMINANT_BARS = _Bars(CONTEXT_ACCEPT, CONTEXT_SINGLE_ACCEPT, -DOMINANT_SLACK, 0)
+_LATIN_BARS = _Bars(LATIN_ACCEPT, float("inf"), MARGIN, 0, 2)  # one character alone: too weak
+_CONTEXT_BARS = _Bars(CONTEXT_ACCEPT, CONTEXT_SINGLE_ACCEPT, MARGIN, 0, 1)
+_DOMINANT_BARS = _Bars(CONTEXT_ACCEPT, CONTEXT_SINGLE_ACCEPT, -DOMINANT_SLACK, 0, 1)
 
 
 def _acceptable(candidate: str, original: str, bars: _Bars = _STRICT_BARS) -> tuple[float, float] | None:
@@ -118,6 +120,8 @@ def _acceptable(candidate: str, original: str, bars: _Bars = _STRICT_BARS) -> tu
     The mean leaves out U+FFFD (bytes the damage had already lost), as long as they are few; the gain,
     which ranks candidates, counts them as implausible characters.
     """
+    if sum(1 for c in original if c > "\x7f") < bars.length:
+        return None
     if bars.evidence and sum(1 for c in original if c > "\x7f" and char_score(c) < EVIDENCE) < bars.evidence:
         return None
     mean, count = _mean(candidate)
@@ -155,8 +159,9 @@ def _repair_latin(text: str, repairs: list[Repair], only: set[str] | None = None
     shift = 0
     for match in _LATIN_RUN.finditer(text):
         run = match.group(0)
-        # Signs Chinese text uses (middle dot, degree, plus-minus, quotes, dashes) are no evidence of damage.
-        if sum(1 for c in run if c > "\x7f" and char_score(c) <= 1.0) < minimum:
+        # Alone, signs Chinese text uses (middle dot, degree, plus-minus, quotes, dashes) are no evidence
+        # of damage; next to repaired damage they may be part of it.
+        if sum(1 for c in run if c > "\x7f" and (only is not None or char_score(c) <= 1.0)) < minimum:
             continue
         variants = [run] + ([run[:-1]] if run[-1] < "\x80" else [])
         best: tuple[float, str, _Candidate] | None = None
@@ -424,7 +429,21 @@ def _try(run: str, spans: set[tuple[int, int]], codecs: str, transform: Callable
             found.append(_Found(verdict[1], start, end, _Candidate(text, codecs, verdict[0]), transform))
 
 
+#: The commonest Japanese particles and endings: a large share of a run's hiragana in real Japanese,
+#: about an eighth in GBK-read Big5, where kana come from whole rows of codes.
+_PARTICLES = frozenset("のにはをたがでてとしもなかるいう")
+_HIRAGANA = re.compile("[\u3041-\u309f]")
+
+
+def _looks_japanese(run: str) -> bool:
+    """Real Japanese (quoted in Chinese pages) is no mojibake: enough hiragana, mostly particles."""
+    kana = _HIRAGANA.findall(run)
+    return len(kana) >= 6 and sum(1 for k in kana if k in _PARTICLES) >= 0.3 * len(kana)
+
+
 def _repair_cjk_run(run: str) -> tuple[int, int, _Candidate] | None:
+    if _looks_japanese(run):
+        return None
     scores: list[float | None] = [None if c < "\x80" else char_score(c) for c in run]
     if sum(1 for s in scores if s is not None and s < BAD) < 2:
         return None
@@ -451,7 +470,7 @@ def _repair_cjk_run_in_context(run: str, only: set[str],
                                dominant: bool) -> tuple[int, int, _Candidate] | None:
     """Second pass: a run in a text with repaired damage, tried whole for the same codec pairs, with
     lower bars (and, where the damage dominates the text, no margin)."""
-    if not dominant and all(c < "\x80" or char_score(c) >= GOOD for c in run):
+    if (not dominant and all(c < "\x80" or char_score(c) >= GOOD for c in run)) or _looks_japanese(run):
         return None
     bars = _DOMINANT_BARS if dominant else _CONTEXT_BARS
     spans = {(0, len(run))} | ({(0, len(run) - 1)} if run[-1] < "\x80" else set())
@@ -468,7 +487,13 @@ def _repair_cjk(text: str, repairs: list[Repair], only: set[str] | None = None,
     out: list[str] = []
     position = 0
     shift = 0  # how much earlier repairs changed the length, to report spans in the text as it stood
+    suspects = [m.start() for m in suspect_pattern(BAD).finditer(text)] if only is None else []
     for match in _CJK_RUN.finditer(text):
+        if only is None:
+            # Screen: a run needs two characters that may be implausible before it is scored.
+            first = bisect.bisect_left(suspects, match.start())
+            if first + 1 >= len(suspects) or suspects[first + 1] >= match.end():
+                continue
         run = match.group(0)
         found = _repair_cjk_run(run) if only is None else _repair_cjk_run_in_context(run, only, dominant)
         if found is None:
@@ -489,16 +514,8 @@ def _repair_cjk(text: str, repairs: list[Repair], only: set[str] | None = None,
 
 def _has_suspects(text: str) -> bool:
     """Cheap screen: at least two characters that are not common Chinese, punctuation or ASCII."""
-    table = char_scores()
-    count = 0
-    for char in text:
-        if char > "\x7f":
-            score = table.get(char)
-            if score is None or score < BAD:
-                count += 1
-                if count >= 2:
-                    return True
-    return False
+    found = suspect_pattern(BAD).findall(text)
+    return len(found) >= 2 and sum(1 for c in found if char_score(c) < BAD) >= 2
 
 
 def repair_mojibake(text: str) -> tuple[str, list[Repair]]:
