@@ -14,6 +14,7 @@ import argparse
 import hashlib
 import html
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
@@ -49,8 +50,12 @@ class Article:
 
 
 class DemoPortal:
-    def __init__(self, per_column: int = 7, per_page: int = 3, seed: int = 0) -> None:
+    def __init__(self, per_column: int = 7, per_page: int = 3, seed: int = 0,
+                 delay: float = 0.0) -> None:
         self.per_page = per_page
+        # Seconds each response waits before it is sent: a slow portal, so that tests can stop a
+        # crawl (SIGKILL, an archive outage) while it is under way.
+        self.delay = delay
         self.articles: dict[str, list[Article]] = {}
         self.by_path: dict[str, Article] = {}
         n = 0
@@ -222,6 +227,8 @@ def _handler(portal: DemoPortal) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             portal.requests.append(self.path)
+            if portal.delay > 0:
+                time.sleep(portal.delay)
             status, ctype, body, modified = portal.respond(self.path)
             etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
             if status == 200 and self._not_modified(etag, modified):

@@ -1,22 +1,58 @@
-"""Stage 4: write the capture (raw WARC, then the document) to the archive named by ARCHIVE_URI."""
+"""Stage 4: write the capture (raw WARC, then the document) to the archive named by ARCHIVE_URI.
+
+Nothing fetched is dropped silently. Every write goes through the local spool
+(pipelines/storage/spool.py) first: the record is kept on disk before the archive write starts and
+forgotten once it is complete, so a process killed at any moment leaves it for the next run to
+replay. A write that fails is retried with backoff (ARCHIVE_WRITE_ATTEMPTS, ARCHIVE_RETRY_BACKOFF);
+when the archive stays unreachable the record stays spooled, later items go straight to the spool,
+and the run retries the spool every ARCHIVE_SPOOL_RETRY_INTERVAL seconds and once more at the end
+(for up to ARCHIVE_SPOOL_CLOSE_WAIT seconds). What is still spooled then is flushed by the next run
+against the same archive, before it crawls.
+
+Replays are idempotent: a record's fetch time fixes its capture keys, and a replay first looks
+whether a record with that fetch time is already listed.
+
+Stats: `archive/stored`, `archive/outcome/<new|changed|unchanged|removed>`, `archive/bytes`,
+`archive/retried`, `archive/spooled` (records left in the spool after their attempts),
+`archive/flushed` (spooled records written later), `archive/failed/<reason>` (not in the archive
+when the run ended: `unreachable` = still spooled for the next run, `no_original`, or the error's
+class for a record set aside in the spool's quarantine folder).
+"""
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
+from twisted.internet.task import LoopingCall, deferLater
 from twisted.internet.threads import deferToThread
 
 from crawler.items import PageCapture, StatusRecord
 from pipelines.extraction import EXTRACTOR_NAME, EXTRACTOR_VERSION
 from pipelines.storage import ArchiveError, ArchiveStore, open_store
 from pipelines.storage.archive import Archive
+from pipelines.storage.keys import canonical_url, parse_key, stamp, url_prefix
+from pipelines.storage.spool import Spool, SpoolRecord
 
 logger = logging.getLogger(__name__)
+
+Result = dict[str, Any]  # what a write became; set as `item.archived` (outcome, key, stamp, kind…)
+
+
+class NotArchivable(Exception):
+    """A record that will never be written, with a short reason for the stats (`no_original`)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def store_from_settings(settings: BaseSettings) -> ArchiveStore:
@@ -43,73 +79,267 @@ def document_for(item: PageCapture) -> dict[str, Any]:
     return doc
 
 
+# -- records: what to write, as data (spooled as is) -------------------------------------------------
+def record_for(item: Any) -> SpoolRecord | None:
+    """The archive write an item asks for, complete; None for items this stage passes by."""
+    common = {"url": item.url, "status": item.status, "headers": item.headers, "body": item.body,
+              "fetched_at": item.fetched_at, "request_headers": item.request_headers,
+              "previous": item.previous} if isinstance(item, PageCapture | StatusRecord) else {}
+    if isinstance(item, PageCapture):
+        return SpoolRecord("fetched", item.url, item.fetched_at,
+                           {**common, "document": document_for(item),
+                            "rendering": item.rendering})  # browser captures (issue 6)
+    if isinstance(item, StatusRecord):  # a re-check's 304 (revisit) or 404/410 (removed)
+        return SpoolRecord(item.kind, item.url, item.fetched_at,
+                           {**common, "document": {"site": item.site, "column": item.column}})
+    return None
+
+
+def _pairs(headers: Iterable[Any]) -> list[tuple[str, str]]:
+    return [(str(k), str(v)) for k, v in headers]
+
+
+def _write_fetched(archive: Archive, f: dict[str, Any]) -> Result:
+    written = archive.write_fetched(
+        url=f["url"], status=f["status"], headers=_pairs(f["headers"]), body=f["body"],
+        fetched_at=f["fetched_at"], request_headers=_pairs(f["request_headers"]),
+        document=f["document"], previous=f["previous"], rendering=f.get("rendering"))
+    return written.as_dict()
+
+
+def _write_revisit(archive: Archive, f: dict[str, Any]) -> Result:
+    original = archive.latest_content(f["url"])
+    if original is None:
+        raise NotArchivable("no_original", f"304 for {f['url']}, which has no capture to refer to")
+    name = archive.write_revisit(
+        url=f["url"], status=f["status"], headers=_pairs(f["headers"]), fetched_at=f["fetched_at"],
+        request_headers=_pairs(f["request_headers"]), refers_to=original.name,
+        document=f["document"], fingerprint=(f["previous"] or {}).get("fingerprint"))
+    return {"outcome": "unchanged", "key": name.doc_key, "stamp": name.stamp, "kind": name.kind,
+            "digest": name.digest, "fingerprint": None}
+
+
+def _write_removed(archive: Archive, f: dict[str, Any]) -> Result:
+    name = archive.write_removed(
+        url=f["url"], status=f["status"], headers=_pairs(f["headers"]), body=f["body"],
+        fetched_at=f["fetched_at"], request_headers=_pairs(f["request_headers"]),
+        document=f["document"])
+    return {"outcome": "removed", "key": name.doc_key, "stamp": name.stamp, "kind": name.kind,
+            "digest": name.digest, "fingerprint": None}
+
+
+# One writer per record op; a new kind of write is one function and one entry here.
+WRITERS: dict[str, Callable[[Archive, dict[str, Any]], Result]] = {
+    "fetched": _write_fetched,
+    "revisit": _write_revisit,
+    "removed": _write_removed,
+}
+
+
+def already_written(archive: Archive, record: SpoolRecord) -> Result | None:
+    """What an earlier, interrupted attempt at this very record completed, if it did.
+
+    Every write names its keys by the fetch time, so a record whose document is listed with that
+    stamp is done; a raw WARC without its document is not, and the retry overwrites it."""
+    want = stamp(record.fetched_at)
+    for key in archive.store.list(url_prefix(canonical_url(record.url)[0])):
+        name = parse_key(key)
+        if name is None or name.stamp != want or not key.endswith(".json.gz"):
+            continue
+        outcome = {"revisit": "unchanged", "removed": "removed"}.get(name.kind) or (
+            "new" if record.fields.get("previous") is None else "changed")
+        return {"outcome": outcome, "key": name.doc_key, "stamp": name.stamp, "kind": name.kind,
+                "digest": name.digest, "fingerprint": None, "replayed": True}
+    return None
+
+
+def write_record(archive: Archive, record: SpoolRecord, check_done: bool = False) -> Result:
+    """Write one record to the archive. `check_done` first looks for an earlier complete write
+    (for retries and replays). Raises ArchiveError (transient: the store), NotArchivable, or a
+    ValueError/KeyError for a record that cannot be written (permanent)."""
+    if record.op not in WRITERS:
+        raise ValueError(f"unknown archive write {record.op!r}")
+    if check_done:
+        done = already_written(archive, record)
+        if done is not None:
+            return done
+    return WRITERS[record.op](archive, record.fields)
+
+
+async def _sleep(seconds: float) -> None:
+    # The reactor is imported here, not at module level: the spider module imports this one before
+    # Scrapy installs its reactor.
+    from twisted.internet import reactor
+
+    await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
+
+
+# -- the pipeline ------------------------------------------------------------------------------------
 class ArchivePipeline:
-    def __init__(self, archive: Archive, stats: StatsCollector) -> None:
+    def __init__(self, archive: Archive, spool: Spool, stats: StatsCollector, *, attempts: int = 3,
+                 backoff: float = 1.0, retry_interval: float = 10.0, close_wait: float = 60.0) -> None:
         self.archive = archive
+        self.spool = spool
         self.stats = stats
+        self.attempts = max(1, attempts)
+        self.backoff = backoff
+        self.retry_interval = retry_interval
+        self.close_wait = close_wait
+        self._inflight: set[Path] = set()  # spooled records an item is writing right now
+        self._outage = False  # the archive failed every attempt: spool without trying until it is back
+        self._flushing = False
+        self._loop: LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
-        store = store_from_settings(crawler.settings)
+        settings = crawler.settings
+        store = store_from_settings(settings)
         # Refuse to start a crawl whose captures would have nowhere to go.
         store.check()
-        logger.info("archiving to %s", store.uri)
+        spool = Spool(settings.get("ARCHIVE_SPOOL_DIR") or Path("var", "spool").resolve(), store.uri)
+        spool.open()
+        logger.info("archiving to %s (spool %s)", store.uri, spool.dir)
         assert crawler.stats is not None
-        return cls(Archive(store), crawler.stats)
+        return cls(Archive(store), spool, crawler.stats,
+                   attempts=settings.getint("ARCHIVE_WRITE_ATTEMPTS", 3),
+                   backoff=settings.getfloat("ARCHIVE_RETRY_BACKOFF", 1.0),
+                   retry_interval=settings.getfloat("ARCHIVE_SPOOL_RETRY_INTERVAL", 10.0),
+                   close_wait=settings.getfloat("ARCHIVE_SPOOL_CLOSE_WAIT", 60.0))
+
+    async def open_spider(self) -> None:
+        """Flush what earlier runs left in the spool (killed, or ended with the archive down) before
+        the crawl starts, so the spider sees those captures as archived."""
+        adopted = await maybe_deferred_to_future(deferToThread(self.spool.adopt))
+        if adopted:
+            await self._flush()
+        self._loop = LoopingCall(self._retry_spooled)
+        self._loop.start(self.retry_interval, now=False)
 
     async def process_item(self, item: Any) -> Any:
-        if isinstance(item, StatusRecord):  # a re-check's 304/404/410 (issue 5)
-            return await maybe_deferred_to_future(deferToThread(self._write_status, item))
-        if not isinstance(item, PageCapture):
+        record = record_for(item)
+        if record is None:
             return item
-        # boto3 and disk writes block: keep them off the reactor thread.
-        return await maybe_deferred_to_future(deferToThread(self._write, item))
-
-    def _write(self, item: PageCapture) -> PageCapture:
+        # Disk, boto3 and the spool block: keep them off the reactor thread.
+        path = await maybe_deferred_to_future(deferToThread(self.spool.put, record))
+        self._inflight.add(path)
         try:
-            written = self.archive.write_fetched(
-                url=item.url, status=item.status, headers=item.headers, body=item.body,
-                fetched_at=item.fetched_at, request_headers=item.request_headers,
-                document=document_for(item), previous=item.previous, rendering=item.rendering)
-        except ArchiveError as exc:
-            self.stats.inc_value("archive/failed")
-            logger.error("could not archive %s: %s", item.url, exc)
-            raise
-        item.archived = written.as_dict()
-        self.stats.inc_value(f"archive/outcome/{written.outcome}")
-        if written.outcome != "unchanged":
+            result = await self._write_with_retries(record, path)
+        finally:
+            self._inflight.discard(path)
+        if result is not None:
+            item.archived = result
+            self._count(result, len(record.fields.get("body") or b""))
+            logger.debug("archived %s as %s (%s)", item.url, result["key"], result["outcome"])
+        return item
+
+    async def _write_with_retries(self, record: SpoolRecord, path: Path) -> Result | None:
+        """Result once written; None when the record stays spooled (or was not archivable)."""
+        for attempt in range(self.attempts):
+            if self._outage:
+                break
+            try:
+                return await maybe_deferred_to_future(
+                    deferToThread(self._write_and_forget, record, path, attempt > 0))
+            except ArchiveError as exc:
+                if attempt + 1 < self.attempts:
+                    self.stats.inc_value("archive/retried")
+                    delay = self.backoff * 2 ** attempt
+                    logger.warning("archive write of %s failed (%s); retrying in %.1fs", record.url,
+                                   exc, delay)
+                    await _sleep(delay)
+                else:
+                    self._outage = True
+                    logger.error("archive unreachable (%s): spooling captures to %s and retrying "
+                                 "every %.0fs", exc, self.spool.dir, self.retry_interval)
+            except NotArchivable as exc:
+                self._not_archivable(path, exc)
+                return None
+            except Exception as exc:  # a record that can never be written: keep it aside, loudly
+                target = self._quarantine(path, exc)
+                raise DropItem(f"could not archive {record.url}: {exc} (kept in {target})") from exc
+        self.stats.inc_value("archive/spooled")
+        logger.info("kept %s in the spool until the archive is back", record.url)
+        return None
+
+    def _write_and_forget(self, record: SpoolRecord, path: Path, check_done: bool) -> Result:
+        result = write_record(self.archive, record, check_done)
+        self.spool.remove(path)
+        return result
+
+    def _count(self, result: Result, size: int) -> None:
+        self.stats.inc_value(f"archive/outcome/{result['outcome']}")
+        if result["outcome"] != "unchanged":
             self.stats.inc_value("archive/stored")
-        self.stats.inc_value("archive/bytes", len(item.body))
-        logger.debug("archived %s as %s (%s)", item.url, written.name.stem, written.outcome)
-        return item
+        self.stats.inc_value("archive/bytes", size)
 
-    def _write_status(self, item: StatusRecord) -> StatusRecord:
-        """A re-check's 304 (a revisit of the latest capture) or 404/410 (a removal record)."""
-        doc = {"site": item.site, "column": item.column}
+    def _not_archivable(self, path: Path, exc: NotArchivable) -> None:
+        self.spool.remove(path)
+        self.stats.inc_value(f"archive/failed/{exc.reason}")
+        logger.warning("not archived: %s", exc)
+
+    def _quarantine(self, path: Path, exc: Exception) -> Path:
+        reason = type(exc).__name__
+        self.stats.inc_value(f"archive/failed/{reason}")
+        target = self.spool.quarantine(path, f"{reason}: {exc}")
+        logger.error("could not archive the record %s (%s: %s); kept in %s", path.name, reason, exc,
+                     target)
+        return target
+
+    # -- the spool: retried during the run, at its end, and by the next run -----------------------
+    def _retry_spooled(self) -> Deferred[bool] | None:
+        """The periodic retry (a LoopingCall): flush when records wait that no item is writing."""
+        if self._flushing or not [p for p in self.spool.pending() if p not in self._inflight]:
+            return None
+        return Deferred.fromCoroutine(self._flush())
+
+    async def _flush(self) -> bool:
+        """Write every spooled record not in flight. True when none is left."""
+        if self._flushing:
+            return False
+        self._flushing = True
         try:
-            original = self.archive.latest_content(item.url) if item.kind == "revisit" else None
-            if item.kind == "revisit" and original is not None:
-                name = self.archive.write_revisit(
-                    url=item.url, status=item.status, headers=item.headers,
-                    fetched_at=item.fetched_at, request_headers=item.request_headers,
-                    refers_to=original.name, document=doc,
-                    fingerprint=item.previous.get("fingerprint"))
-                outcome = "unchanged"
-            elif item.kind == "revisit":  # a 304 for a URL with no content capture: nothing to refer to
-                self.stats.inc_value("archive/failed/no_original")
-                logger.warning("304 for %s, which has no capture to refer to", item.url)
-                return item
-            else:
-                name = self.archive.write_removed(
-                    url=item.url, status=item.status, headers=item.headers, body=item.body,
-                    fetched_at=item.fetched_at, request_headers=item.request_headers, document=doc)
-                outcome = "removed"
-        except ArchiveError as exc:
-            self.stats.inc_value("archive/failed")
-            logger.error("could not archive %s of %s: %s", item.kind, item.url, exc)
-            raise
-        item.archived = {"outcome": outcome, "key": name.doc_key, "stamp": name.stamp,
-                         "kind": name.kind, "digest": name.digest, "fingerprint": None}
-        self.stats.inc_value(f"archive/outcome/{outcome}")
-        self.stats.inc_value("archive/bytes", len(item.body))
-        return item
+            for path in self.spool.pending():
+                if path in self._inflight:
+                    continue
+                try:
+                    result = await maybe_deferred_to_future(deferToThread(self._replay, path))
+                except ArchiveError as exc:
+                    if not self._outage:
+                        logger.warning("archive still unreachable (%s); %d record(s) spooled",
+                                       exc, len(self.spool.pending()))
+                    self._outage = True
+                    return False
+                except NotArchivable as exc:
+                    self._not_archivable(path, exc)
+                    continue
+                except Exception as exc:
+                    self._quarantine(path, exc)
+                    continue
+                if self._outage:
+                    logger.info("archive reachable again: flushing the spool")
+                    self._outage = False
+                self.stats.inc_value("archive/flushed")
+                self._count(result, result.pop("size", 0))
+            return True
+        finally:
+            self._flushing = False
+
+    def _replay(self, path: Path) -> Result:
+        record = self.spool.load(path)
+        result = write_record(self.archive, record, check_done=True)
+        self.spool.remove(path)
+        return {**result, "size": len(record.fields.get("body") or b"")}
+
+    async def close_spider(self) -> None:
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        deadline = time.monotonic() + self.close_wait
+        while not await self._flush() and time.monotonic() < deadline:
+            await _sleep(min(self.retry_interval, max(0.1, deadline - time.monotonic())))
+        left = self.spool.pending()
+        if left:
+            self.stats.inc_value("archive/failed/unreachable", len(left))
+            logger.error("%d capture(s) could not reach %s and are kept in %s; the next run against "
+                         "this archive writes them before it crawls", len(left),
+                         self.archive.store.uri, self.spool.dir)
+        self.spool.close()

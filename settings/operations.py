@@ -18,3 +18,21 @@ RUN_ID = None  # default: the run's start time, YYYYMMDDhhmmssffffff
 NIGHTLY_BUDGET = 3600  # seconds per site: CLOSESPIDER_TIMEOUT, then a hard kill after the grace
 NIGHTLY_KILL_GRACE = 120
 NIGHTLY_HISTORY = 7  # previous reports per site the health verdict compares with
+
+# --- crash safety and archive outages (pipelines/archive.py, pipelines/storage/spool.py) ---------
+# [archive-spool] owned by the crash-safety / scale-out work (issue 5, part 2).
+# Every archive write is kept in a local spool (one folder per archive) until it is complete; a
+# write that fails is retried ARCHIVE_WRITE_ATTEMPTS times with backoff ARCHIVE_RETRY_BACKOFF,
+# twice that, … seconds, then stays spooled: the run retries the spool every
+# ARCHIVE_SPOOL_RETRY_INTERVAL seconds and for up to ARCHIVE_SPOOL_CLOSE_WAIT seconds at its end;
+# what is left is written by the next run against the same archive before it crawls.
+import os as _os  # noqa: E402
+from pathlib import Path as _Path  # noqa: E402
+
+ARCHIVE_SPOOL_DIR = _os.environ.get("ARCHIVE_SPOOL_DIR") or str(
+    _Path(__file__).resolve().parent.parent / "var" / "spool")
+ARCHIVE_WRITE_ATTEMPTS = 3
+ARCHIVE_RETRY_BACKOFF = 1.0
+ARCHIVE_SPOOL_RETRY_INTERVAL = 10.0
+ARCHIVE_SPOOL_CLOSE_WAIT = 60.0
+# [/archive-spool]
