@@ -23,6 +23,11 @@ _CN_DIGITS = {"\u3007": 0, "○": 0, "零": 0, "\uff2f": 0, "O": 0, "一": 1, "�
 _CN_DATE = re.compile(r"(?P<y>[\u3007○零一二三四五六七八九]{4})年(?P<m>[一二三四五六七八九十]{1,3})月"
                       r"(?P<d>[一二三四五六七八九十]{1,3})日")
 _COMPACT = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)")
+# A span of time, matched on NFKC text (full-width dashes and brackets are ASCII there): `…日至…`,
+# `…日-12日`, `…日[3]-)` after a date; `2014年至`, `1日-` before one.
+_RANGE_DASH = r"(?:至|到|~|-|\u2013|\u2014)"
+_RANGE_AFTER = re.compile(r"\s*(?:\[\d+\])?\s*" + _RANGE_DASH + r"\s*(?:\d|今|\)|[一二三四五六七八九十〇○])")
+_RANGE_BEFORE = re.compile(r"(?:\d\s*[年月日号]?|今)\s*" + _RANGE_DASH + r"\s*$")
 _URL_DATES = tuple(re.compile(p) for p in (
     r"/t((?:19|20)\d{2})(\d{2})(\d{2})_\d",          # TRS: /202212/t20221214_123.html
     r"/art/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})/",   # Hanweb: /art/2022/12/14/art_1_2.html
@@ -75,18 +80,25 @@ def _offset(tz: str) -> timezone:
     return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
 
 
-def iter_dates(text: str) -> list[tuple[int, str]]:
-    """Every date in `text` as (position, ISO string), in order of appearance."""
+def _in_range(text: str, start: int, end: int) -> bool:
+    """The date at text[start:end] is one end of a span (`2014年至2015年9月10日`, `12月11－12日`,
+    `1976年4月25日－）`): the start or end of something, not the day a page was published."""
+    return bool(_RANGE_AFTER.match(text, end) or _RANGE_BEFORE.search(text[max(0, start - 16):start]))
+
+
+def iter_dates(text: str, skip_ranges: bool = False) -> list[tuple[int, str]]:
+    """Every date in `text` as (position, ISO string), in order of appearance; with `skip_ranges`, not
+    the dates that open or close a span of time."""
     text = unicodedata.normalize("NFKC", text)
     found: list[tuple[int, str]] = []
     for m in _DATE.finditer(text):
         iso = _from_match(m)
-        if iso:
+        if iso and not (skip_ranges and _in_range(text, m.start(), m.end())):
             found.append((m.start(), iso))
     for m in _CN_DATE.finditer(text):
         y = "".join(str(_CN_DIGITS[c]) for c in m["y"])
         iso = _iso(int(y), _cn_number(m["m"]), _cn_number(m["d"]))
-        if iso:
+        if iso and not (skip_ranges and _in_range(text, m.start(), m.end())):
             found.append((m.start(), iso))
     found.sort()
     return found

@@ -16,11 +16,20 @@ from urllib.parse import urljoin
 from lxml.html import HtmlElement
 
 from pipelines.extraction.clean import clean_text
-from pipelines.extraction.dates import date_from_url, iter_dates, parse_date
-from pipelines.extraction.fold import fold
+from pipelines.extraction.dates import date_from_url, parse_date
 from pipelines.extraction.gkml import read_label_cells, read_label_line
 from pipelines.extraction.layers import body_nodes, node_text, parse_html, run_trafilatura, xpath_text
-from pipelines.extraction.meta import date_candidates, gov_fields, read_meta, split_keywords
+from pipelines.extraction.meta import (
+    before_sections,
+    date_candidates,
+    gov_fields,
+    heading_date,
+    labelled_date,
+    lead_text,
+    read_meta,
+    split_keywords,
+    unlabelled_date,
+)
 
 EXTRACTOR_NAME = "govarchive"
 EXTRACTOR_VERSION = "0.2.0"
@@ -31,13 +40,6 @@ FIELDS = ("title", "published_at", "source", "author", "reporter", "editor", "ph
 ATTACHMENT_EXTENSIONS = ("pdf", "doc", "docx", "xls", "xlsx", "wps", "ofd", "zip", "rar")
 _ATTACHMENT = re.compile(r"\.(?:" + "|".join(ATTACHMENT_EXTENSIONS) + r")(?:$|[?#])", re.I)
 _TITLE_SEPARATORS = re.compile(r"\s*(?:[_|\uff5c]|--|—+|\s-\s|-{1}(?=[^\d]))\s*")
-_PUBLISHED_LABEL = re.compile(r"(?:发布|发表|公开|更新|发稿|出版|刊发)(?:日期|时间|于)|(?:日期|时间)\s*:"
-                              r"|更新\s*(?:$|来源)")
-
-# lines whose dates are something else: an index number, the date a document was written, a deadline
-_NOT_PUBLISHED = re.compile(r"索引号|成文|有效期|截止|实施日期|施行")
-
-
 class ExtractionError(ValueError):
     """The page holds nothing we can call article text."""
 
@@ -68,22 +70,10 @@ def _title(meta_title: str | None, tree: HtmlElement, site_name: str | None,
     return _clean_value(parts[0]) if parts else _clean_value(page_title)
 
 
-def _labelled_date(text: str, last: bool) -> str | None:
-    """A date on a line with a publication label (发布时间, 发表于, 日期:, …); the line nearest the body."""
-    lines = text.split("\n")
-    for line in reversed(lines) if last else lines:
-        folded = fold(line)
-        if not _NOT_PUBLISHED.search(folded) and _PUBLISHED_LABEL.search(folded):
-            iso = parse_date(folded)
-            if iso:
-                return iso
-    return None
-
-
 def _published_at(overrides: Mapping[str, str], tree: HtmlElement, html: str, meta: dict[str, str],
-                  cells: dict[str, str], line_meta: dict[str, str], around: tuple[str, str, str],
-                  url: str) -> str | None:
-    header, trailer, body = around
+                  cells: dict[str, str], line_meta: dict[str, str], around: tuple[str, str, str, str],
+                  url: str, title: str | None) -> str | None:
+    header, trailer, body, lead = around
     first_lines = [line for line in body.split("\n")[:2] if len(line) <= 80]
     last_lines = [line for line in body.split("\n")[-2:] if len(line) <= 80]
     xpath = overrides.get("date_xpath")
@@ -94,17 +84,22 @@ def _published_at(overrides: Mapping[str, str], tree: HtmlElement, html: str, me
         iso = parse_date(candidate)
         if iso:
             return iso
-    # a labelled date above the body, in its first or last short lines (kept by the extractor), below it
-    iso = (_labelled_date("\n".join([header, *first_lines]), last=True)
-           or _labelled_date("\n".join([*last_lines, trailer]), last=False) or date_from_url(url))
+    # a labelled date above the body, in its first or last short lines (kept by the extractor), just
+    # above its first paragraph (left out by the extractor), below it (before any comments or lists)
+    iso = (labelled_date("\n".join([header, *first_lines]), last=True) or labelled_date(lead, last=True)
+           or labelled_date("\n".join([*last_lines, before_sections(trailer)]), last=False)
+           or date_from_url(url))
     if iso:
         return iso
-    # an unlabelled date just above the body (`2005-04-27 14:32 来源：…`) or on its short first line
+    # an unlabelled date: the first under the title heading, else the nearest above the body
+    # (`2005-04-27 14:32 …`) or on its short first line
+    iso = heading_date(header, title)
+    if iso:
+        return iso
     for line in [*reversed(header[-300:].split("\n")), *first_lines[:1]]:
-        if not _NOT_PUBLISHED.search(fold(line)):
-            found = iter_dates(line)
-            if found:
-                return found[0][1]
+        iso = unlabelled_date(line)
+        if iso:
+            return iso
     return None
 
 
@@ -202,7 +197,8 @@ def extract_document(html: str, url: str, overrides: Mapping[str, str] | None = 
     doc: dict[str, Any] = {
         "title": title,
         "published_at": _published_at(overrides, tree, html, meta, cells, line_meta,
-                                      (header, trailer, cleaned.text), url),
+                                      (header, trailer, cleaned.text, lead_text(page_text, cleaned.text)),
+                                      url, title),
         "source": _clean_value(source_override) or _clean_value(gov.get("source")) or _clean_value(
             cells.get("source")) or _clean_value(line_meta.get("source")),
         "author": _clean_value(gov.get("author")) or _clean_value(credits.get("author")) or _clean_value(

@@ -6,6 +6,9 @@ import re
 
 from lxml.html import HtmlElement
 
+from pipelines.extraction.dates import iter_dates, parse_date
+from pipelines.extraction.fold import fold
+
 # meta name (lower-case) -> our field
 GOV_META = {
     "articletitle": "title",
@@ -54,3 +57,89 @@ def date_candidates(meta: dict[str, str], html: str = "") -> list[str]:
     found = [meta[name] for name in DATE_META if name in meta]
     m = _ENP_DATE.search(html)
     return [*found, m.group(1)] if m else found
+
+
+# --- date fallbacks from the page layout, when no tag or table gives the date -------------------------
+
+# a line that labels its date as the publication time: 发布时间/发表于/日期:, or an article meta line
+# (`2004-12-10 阅读10544次`, `2005-04-27 14:32 来源：新华社`) that carries a view count, source or author
+PUBLISHED_LABEL = re.compile(
+    r"(?:发布|发表|公开|更新|发稿|出版|刊发)(?:日期|时间|于)|(?:日期|时间)\s*:|更新\s*(?:$|来源)"
+    r"|(?:阅读|点击|浏览|访问)(?:数|量|次数|人次)?\s*(?::\s*\d|[(（]\s*\d|\d+\s*次)|(?:来源|作者)\s*:")
+# lines whose dates are something else: an index number, the date a document was written, a deadline,
+# a birth, death or founding date
+NOT_PUBLISHED = re.compile(r"索引号|成文|有效期|截止|实施日期|施行|出生|生于|逝世|去世|卒于|"
+                           r"(?:成立|建置|设立|创建|创办|建立|注册|加入)(?:于|时间|日期)")
+# Where the article ends and the page's other lists begin: comment threads (whose 发表时间 is a
+# reader's), related or topic lists, previous/next links. Dates after such a heading are not the page's.
+_SECTION_HEAD = re.compile(
+    r"^[\[【(（]?\s*(?:(?:相关|网友|读者|最新|热门|全部|精彩|发表|我要|查看)?(?:评论|留言|跟帖)"
+    r"(?!\s*[:：]?\s*[(（]?\s*\d)|(?:相关|延伸|推荐|热点|热门|更多)(?:文章|阅读|新闻|信息|专题|链接|稿件|推荐|报道)"
+    r"|专题信息)")
+_PREV_NEXT = re.compile(r"^[\[【(（]?\s*(?:上一篇|下一篇|上一条|下一条|上篇|下篇)")
+_PROSE = re.compile(r"[，。；！？]")
+
+
+def before_sections(text: str) -> str:
+    """`text` (the page below the article) up to the first comment, related-list or prev/next heading."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        folded = "".join(fold(line).split())
+        if _PREV_NEXT.match(folded) or (len(folded) <= 30 and _SECTION_HEAD.match(folded)):
+            return "\n".join(lines[:i])
+    return text
+
+
+def labelled_date(text: str, last: bool) -> str | None:
+    """A date on a line with a publication label (发布时间, 发表于, 日期:, …); the line nearest the body."""
+    lines = text.split("\n")
+    for line in reversed(lines) if last else lines:
+        folded = fold(line)
+        if not NOT_PUBLISHED.search(folded) and PUBLISHED_LABEL.search(folded):
+            iso = parse_date(folded)
+            if iso:
+                return iso
+    return None
+
+
+def lead_text(page_text: str, body: str, limit: int = 600) -> str:
+    """The page lines just above the body's first prose paragraph that the extractor left out: where a
+    blog's `发表于 …` line sits when the extracted body also caught a sidebar above the post."""
+    prose = next((line for line in body.split("\n") if len(line) >= 40 and _PROSE.search(line)), None)
+    if prose is None:
+        return ""
+    at = page_text.find(prose[:30])
+    if at <= 0:
+        return ""
+    kept = set(body.split("\n"))
+    lead = page_text[max(0, at - limit):at].split("\n")[1:]
+    return "\n".join(line for line in lead if line not in kept)
+
+
+def unlabelled_date(line: str) -> str | None:
+    """The first date of a line that is not a span's end nor a birth/founding/deadline date."""
+    if NOT_PUBLISHED.search(fold(line)):
+        return None
+    found = iter_dates(line, skip_ranges=True)
+    return found[0][1] if found else None
+
+
+def heading_date(header: str, title: str | None, reach: int = 600) -> str | None:
+    """The first date on a short line after the title heading, above the body: the date line under a
+    news headline, found even when an infobox or notices stand between the headline and the body."""
+    key = "".join(fold(title or "").split())
+    if len(key) < 2:
+        return None
+    lines = header.split("\n")
+    for i, line in enumerate(lines):
+        if "".join(fold(line).split()) != key:
+            continue
+        size = 0
+        for after in lines[i + 1:]:
+            size += len(after) + 1
+            if size > reach or "".join(fold(after).split()) == key:
+                break
+            iso = unlabelled_date(after) if len(after) <= 80 else None
+            if iso:
+                return iso
+    return None
