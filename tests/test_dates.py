@@ -1,6 +1,6 @@
 import pytest
 
-from pipelines.extraction.dates import date_from_url, parse_date
+from pipelines.extraction.dates import date_from_url, iter_dates, parse_date
 
 CASES = [
     ("2022年12月14日", "2022-12-14T00:00:00+08:00"),
@@ -38,3 +38,16 @@ def test_parse_date(text: str, iso: str | None) -> None:
 ])
 def test_date_from_url(url: str, iso: str | None) -> None:
     assert date_from_url(url) == iso
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ("2014年至2015年9月10日", []),
+    ("2004年12月11－12日", []),
+    ("1976年4月25日[3]－）", []),
+    ("2024-01-01~2024-01-31", []),
+    ("2004-12-10 阅读10544次", ["2004-12-10T00:00:00+08:00"]),
+    ("发布时间：2021-08-31 21:35:07 来源：市政府", ["2021-08-31T21:35:07+08:00"]),
+])
+def test_iter_dates_skips_span_ends(text: str, kept: list[str]) -> None:
+    assert [iso for _, iso in iter_dates(text, skip_ranges=True)] == kept
+    assert iter_dates(text)  # still dates when spans are wanted

@@ -56,6 +56,22 @@ def _short_text(el: HtmlElement, limit: int = 120) -> str | None:
     return _SPACES.sub(" ", GLOSS.sub("", "".join(parts))).strip()
 
 
+def _repeated_label(el: HtmlElement, head: str) -> bool:
+    """The same label on a sibling item too: a list of other articles (`<li>发布时间：…</li>` under 相关新闻),
+    not this page's metadata, which names each field once."""
+    parent = el.getparent()
+    if parent is None:
+        return False
+    same = 0
+    for sibling in parent.iterchildren(el.tag):
+        text = _short_text(sibling, 200) or ""
+        if text.replace("：", ":").partition(":")[0] == head:
+            same += 1
+            if same > 1:
+                return True
+    return False
+
+
 def read_label_cells(tree: HtmlElement) -> dict[str, str]:
     """Label/value cells: `<td>索 引 号：</td><td>…</td>`, `<li><b>发文字号：</b>…</li>`,
     `<span>成文日期</span><span>…</span>`."""
@@ -69,7 +85,7 @@ def read_label_cells(tree: HtmlElement) -> dict[str, str]:
             continue
         label = normalise_label(head)
         field = LABELS.get(label)
-        if field is None or field in found or label not in _CELL_LABELS:
+        if field is None or field in found or label not in _CELL_LABELS or _repeated_label(el, head):
             continue
         value = text[len(head) + len(colon):].strip()
         if value and ":" in fold(value):
