@@ -127,3 +127,9 @@ def test_skip_ranges_keeps_single_dates() -> None:
     assert iter_dates("2024年1月1日至2024年1月31日", skip_ranges=True) == []
     assert len(iter_dates("2024年1月1日至2024年1月31日")) == 2
     assert iter_dates("（2020年4月17日）", skip_ranges=True) == [(1, "2020-04-17T00:00:00+08:00")]
+
+
+@pytest.mark.parametrize("line", ["评论(0) | 阅读(12)", "评论：3", "评论员 张三", "留言须知请见本站说明全文"])
+def test_counts_and_body_lines_do_not_end_the_article(line: str) -> None:
+    trailer = f"{line}\n发布时间：2020-01-02"
+    assert labelled_date(before_sections(trailer), last=False) == "2020-01-02T00:00:00+08:00"

@@ -74,8 +74,8 @@ NOT_PUBLISHED = re.compile(r"索引号|成文|有效期|截止|实施日期|施�
 # reader's), related or topic lists, previous/next links. Dates after such a heading are not the page's.
 _SECTION_HEAD = re.compile(
     r"^[\[【(（]?\s*(?:(?:相关|网友|读者|最新|热门|全部|精彩|发表|我要|查看)?(?:评论|留言|跟帖)"
-    r"(?!\s*[:：]?\s*[(（]?\s*\d)|(?:相关|延伸|推荐|热点|热门|更多)(?:文章|阅读|新闻|信息|专题|链接|稿件|推荐|报道)"
-    r"|专题信息)")
+    r"|(?:相关|延伸|推荐|热点|热门|更多)(?:文章|阅读|新闻|信息|专题|链接|稿件|推荐|报道)|专题信息)"
+    r"(?:列表|区|板|推荐)?\s*(?:[:：\]】)）>»](?!\s*\d)|$)")
 _PREV_NEXT = re.compile(r"^[\[【(（]?\s*(?:上一篇|下一篇|上一条|下一条|上篇|下篇)")
 _PROSE = re.compile(r"[，。；！？]")
 
