@@ -18,8 +18,11 @@ BROWSER_REQUIRED_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
+# Memory: one renderer process at most two at a time, no per-site process isolation.
+BROWSER_MEMORY_ARGS = ["--renderer-process-limit=2", "--disable-features=site-per-process",
+                       "--disable-extensions", "--disable-dev-shm-usage"]
 PLAYWRIGHT_LAUNCH_OPTIONS = {"headless": True, "executable_path": BROWSER_EXECUTABLE,
-                             "args": list(BROWSER_REQUIRED_ARGS), "timeout": 30_000}
+                             "args": [*BROWSER_REQUIRED_ARGS, *BROWSER_MEMORY_ARGS], "timeout": 30_000}
 PLAYWRIGHT_MAX_CONTEXTS = 2
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
