@@ -134,3 +134,76 @@ def crawl(site: str, sites_dir: Path, archive_uri: str, tmp_path: Path,
     proc = run_scrapy(args, env)
     data = json.loads(summary.read_text()) if summary.exists() else None
     return CrawlResult(proc.returncode, proc.stdout, proc.stderr, data)
+
+
+# -- retrieval service (issue 7): a demo archive with two versions of every page ----------------
+# Added by the retrieval work; additive only. One archive per test module and backend: crawl the
+# demo portal into a fresh archive, change one article, crawl again into a second fresh archive and
+# copy its captures over, so every article has two captures and the changed one two texts (whatever
+# an incremental crawl would skip).
+@dataclass
+class DemoArchive:
+    uri: str
+    env: dict[str, str]
+    store_options: dict[str, str]
+    portal: DemoPortal
+    base: str
+    changed_path: str
+    added: str
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def open(self) -> Any:
+        from pipelines.storage import open_store
+        from pipelines.storage.archive import Archive
+
+        return Archive(open_store(self.uri, **self.store_options))
+
+
+def build_demo_archive(tmp: Path, uri: str, second_uri: str, env: dict[str, str],
+                       store_options: dict[str, str]) -> tuple[DemoArchive, Any]:
+    """Crawl twice (see above); returns the archive description and the portal's server."""
+    from pipelines.storage import open_store
+
+    portal = DemoPortal()
+    server, base = serve(portal)
+    sites_dir = tmp / "sites"
+    write_demo_site(sites_dir, base)
+    first = crawl("demo", sites_dir, uri, tmp, extra_env=env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    article = portal.articles["yw"][0]
+    added = "新增段落：本次会议还研究了其他事项。"
+    portal.change(article, added)
+    second = crawl("demo", sites_dir, second_uri, tmp, extra_env=env)
+    assert second.returncode == 0, second.stderr[-3000:]
+    source, target = open_store(second_uri, **store_options), open_store(uri, **store_options)
+    for key in source.list("captures/"):
+        target.put(key, source.get(key))
+    return DemoArchive(uri, env, store_options, portal, base, article.path, added), server
+
+
+@pytest.fixture(scope="module", params=["local", pytest.param("s3", marks=pytest.mark.s3)])
+def demo_archive(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[DemoArchive]:
+    """The demo portal crawled twice into one archive, on the local backend or on moto's S3."""
+    tmp = tmp_path_factory.mktemp(f"demo-archive-{request.param}")
+    if request.param == "local":
+        env: dict[str, str] = {}
+        options: dict[str, str] = {}
+        uri, second = (tmp / "archive").as_uri(), (tmp / "second").as_uri()
+    else:
+        import boto3
+
+        endpoint = request.getfixturevalue("s3_server")
+        bucket = "t-demo-archive-" + re.sub(r"[^a-z0-9-]", "-", request.module.__name__.lower())[-30:]
+        env = S3(endpoint, bucket).env()
+        options = {"endpoint_url": endpoint, "access_key_id": "testing",
+                   "secret_access_key": "testing", "region_name": "us-east-1"}
+        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                     aws_secret_access_key="testing").create_bucket(Bucket=bucket)
+        uri, second = f"s3://{bucket}/arch", f"s3://{bucket}/second"
+    built, server = build_demo_archive(tmp, uri, second, env, options)
+    yield built
+    server.shutdown()
+    server.server_close()

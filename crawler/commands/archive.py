@@ -2,6 +2,10 @@
 
     scrapy archive get URL [--at TIMESTAMP] [--format text|json|raw|warc]
     scrapy archive list URL [--prefix]
+    scrapy archive serve [--host 127.0.0.1] [--port 8080]
+
+`serve` runs the retrieval service (retrieval/): the JSON API under /api/v1/, its OpenAPI description
+at /openapi.json, and the reader's web pages at /, read-only over the archive named by ARCHIVE_URI.
 """
 from __future__ import annotations
 
@@ -20,13 +24,16 @@ from pipelines.storage.keys import BadURL
 
 class Command(ScrapyCommand):
     requires_project = True
+    # Reads the archive only: no crawler process, no reactor (`serve` runs its own asyncio loop).
+    requires_crawler_process = False
     default_settings = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
-        return "get URL [--at TIMESTAMP] [--format text|json|raw|warc] | list URL [--prefix]"
+        return ("get URL [--at TIMESTAMP] [--format text|json|raw|warc] | list URL [--prefix] | "
+                "serve [--host 127.0.0.1] [--port 8080]")
 
     def short_desc(self) -> str:
-        return "Get archived pages back by URL (latest, or closest to a time)"
+        return "Get archived pages back by URL (latest, or closest to a time), or serve them over HTTP"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -37,12 +44,20 @@ class Command(ScrapyCommand):
                                  "bytes, or the WARC records")
         parser.add_argument("--prefix", action="store_true",
                             help="list: every URL under this URL prefix")
+        parser.add_argument("--host", default="127.0.0.1",
+                            help="serve: address to listen on (default 127.0.0.1)")
+        parser.add_argument("--port", type=int, default=8080,
+                            help="serve: port to listen on (default 8080; 0 picks a free one)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if len(args) != 2 or args[0] not in ("get", "list"):
-            raise UsageError("expected: archive get URL | archive list URL", print_help=True)
-        verb, url = args
         assert self.settings is not None
+        if args == ["serve"]:
+            self._serve(opts)
+            return
+        if len(args) != 2 or args[0] not in ("get", "list"):
+            raise UsageError("expected: archive get URL | archive list URL | archive serve",
+                             print_help=True)
+        verb, url = args
         try:
             archive = Archive(store_from_settings(self.settings))
             if verb == "get":
@@ -90,3 +105,19 @@ class Command(ScrapyCommand):
                               "status": doc.get("status"), "title": doc.get("title"),
                               "text_fingerprint": doc.get("text_fingerprint"),
                               "raw_key": doc.get("raw_key")}, ensure_ascii=False))
+
+    def _serve(self, opts: argparse.Namespace) -> None:
+        from retrieval.app import serve  # the service's dependencies load only for `serve`
+
+        assert self.settings is not None
+        if not 0 <= opts.port <= 65535:
+            raise UsageError(f"--port: {opts.port} is not a TCP port")
+        try:
+            store = store_from_settings(self.settings)
+            store.exists("captures/.reachable")  # a cheap read: refuse to start on an unreachable archive
+        except ArchiveError as exc:
+            print(f"archive error: {exc}", file=sys.stderr)
+            self.exitcode = 1
+            return
+        serve(Archive(store), host=opts.host, port=opts.port,
+              announce=lambda line: print(line, file=sys.stderr, flush=True))
