@@ -1,4 +1,10 @@
-"""Stage 1: bytes to text, with the encoding decision recorded."""
+"""Stage 1: bytes to text, with the encoding decision recorded.
+
+`decode_page` is the pure function; it runs inside stage 2's `process_page` (pipelines/extract.py),
+in the extraction worker pool, so decoding costs the crawler's own core nothing. The pipeline class
+only counts what it sees: the decision itself travels with the item (`item.decoding`, made by
+crawler/middlewares.py from the body) and is completed by stage 2.
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -27,10 +33,7 @@ class EncodingPipeline:
         return cls(crawler.stats)
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, PageCapture):
-            return item
-        item.html, decision = decode_page(item.body, item.content_type, item.decoding)
-        item.decoding = decision.as_dict()
-        if decision.undecodable_bytes:
-            self.stats.inc_value("encoding/undecodable_pages")
+        if isinstance(item, PageCapture):
+            self.stats.inc_value("encoding/decided_by_middleware" if item.decoding
+                                 else "encoding/decided_in_worker")
         return item

@@ -1,43 +1,245 @@
-"""Stage 2: article text and metadata from the decoded page."""
+"""Stage 2: decode, extract and repair a page, on the second core.
+
+`process_page` is the whole CPU-bound part of a page (stage 1's `decode_page`, the extractor, stage
+3's `repair_document`) as one picklable pure function, so the pipeline can run it in a process pool
+(EXTRACT_WORKERS processes, created when the spider opens, shut down when it closes) while the
+reactor keeps fetching and archiving. `EXTRACT_WORKERS = 0` runs it in-process.
+
+Each item still goes through the stages in order (Scrapy awaits this stage before the next); items
+were never ordered among themselves. A page whose extraction fails, or whose worker dies or hangs
+(EXTRACT_TIMEOUT), is archived raw with the error, never dropped: a broken pool is replaced and the
+pages that were in it are given one more try in the new pool.
+"""
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from typing import Any
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred, DeferredSemaphore
 
+from crawler.failures import record_failure
 from crawler.items import PageCapture
+from pipelines.encoding import decode_page
 from pipelines.extraction import extract_document
 from pipelines.extraction.document import ExtractionError
+from pipelines.repair import repair_document
 
 logger = logging.getLogger(__name__)
 
 
-class ExtractPipeline:
-    """A page that yields no text is still archived (raw bytes and the error), never dropped."""
+@dataclass
+class PageResult:
+    """What `process_page` sends back: small, picklable, no HTML."""
 
-    def __init__(self, stats: StatsCollector) -> None:
-        self.stats = stats
+    decoding: dict[str, Any]
+    undecodable: bool
+    document: dict[str, Any] | None = None
+    failure: str | None = None  # stats reason when extraction failed
+    error: str | None = None
+    repairs: int = 0
+    glosses: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def process_page(body: bytes, content_type: str | None, decided: dict[str, Any] | None, url: str,
+                 overrides: dict[str, str] | None) -> PageResult:
+    """Decode, extract and repair one page. Never raises for what the page holds."""
+    html, decision = decode_page(body, content_type, decided)
+    result = PageResult(decision.as_dict(), bool(decision.undecodable_bytes))
+    try:
+        document = extract_document(html, url, overrides)
+    except ExtractionError as exc:
+        result.failure, result.error = "empty", str(exc)
+        return result
+    except Exception as exc:  # a parser crash on hostile input must not lose the page
+        result.failure, result.error = type(exc).__name__, f"{type(exc).__name__}: {exc}"
+        return result
+    result.repairs, result.glosses = repair_document(document)
+    result.document = document
+    return result
+
+
+def _watch_parent(parent: int) -> None:
+    """Worker initializer: exit when the crawler is gone, even when it was killed (SIGKILL)."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    # spawn: each worker is a fresh interpreter and a direct child of the crawler (a fork would copy
+    # the reactor and its threads), and watches that the crawler is still there.
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_watch_parent, initargs=(os.getpid(),))
+
+
+def _reactor() -> Any:
+    from twisted.internet import reactor
+
+    return reactor
+
+
+def _deferred(future: Future[PageResult]) -> Deferred[PageResult]:
+    """A Deferred fired on the reactor thread when a pool future completes."""
+    d: Deferred[PageResult] = Deferred()
+
+    def done(f: Future[PageResult]) -> None:
+        exc = f.exception()
+        if exc is not None:
+            _reactor().callFromThread(_fire_error, d, exc)
+        else:
+            _reactor().callFromThread(_fire, d, f.result())
+
+    future.add_done_callback(done)
+    return d
+
+
+def _fire(d: Deferred[PageResult], result: PageResult) -> None:
+    if not d.called:
+        d.callback(result)
+
+
+def _fire_error(d: Deferred[PageResult], exc: BaseException) -> None:
+    if not d.called:
+        d.errback(exc)
+
+
+class WorkerTimeout(Exception):
+    """The page took longer than EXTRACT_TIMEOUT in a worker."""
+
+
+class ExtractPipeline:
+    """Decode + extract + repair each page in the worker pool; failures are archived, never dropped."""
+
+    #: The function run per page: module-level and picklable (tests swap in one that crashes a worker).
+    page_function: Callable[..., PageResult] = staticmethod(process_page)
+
+    def __init__(self, crawler: Crawler, workers: int, timeout: float) -> None:
+        assert crawler.stats is not None
+        self.crawler = crawler
+        self.stats: StatsCollector = crawler.stats
+        self.workers = workers
+        self.timeout = timeout
+        self.pool: ProcessPoolExecutor | None = None
+        # Pages handed to the pool at once: enough to keep every worker busy, few enough that a
+        # page's EXTRACT_TIMEOUT is not spent waiting in the queue, and bodies do not pile up.
+        self.slots = DeferredSemaphore(max(1, workers) * 4)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
-        assert crawler.stats is not None
-        return cls(crawler.stats)
+        workers = crawler.settings.getint("EXTRACT_WORKERS", min(2, os.cpu_count() or 1))
+        pipeline = cls(crawler, max(0, workers), crawler.settings.getfloat("EXTRACT_TIMEOUT", 60))
+        crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
 
-    def process_item(self, item: Any) -> Any:
-        if not isinstance(item, PageCapture) or item.html is None:
+    def spider_opened(self) -> None:
+        if self.workers:
+            self.pool = _pool(self.workers)
+            logger.info("extraction runs in %d worker processes", self.workers)
+
+    def spider_closed(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, PageCapture):
             return item
-        try:
-            item.document = extract_document(item.html, item.url, item.overrides)
-            self.stats.inc_value("extract/ok")
-        except ExtractionError as exc:
-            self._failed(item, "empty", exc)
-        except Exception as exc:  # a parser crash on hostile input must not lose the page
-            self._failed(item, type(exc).__name__, exc)
+        args = (item.body, item.content_type, item.decoding, item.url, item.overrides)
+        if self.pool is None:
+            result = self.page_function(*args)
+        else:
+            await maybe_deferred_to_future(self.slots.acquire())
+            try:
+                result = await self._in_pool_once_retried(args)
+            except (BrokenProcessPool, WorkerTimeout) as exc:
+                return self._lost_worker(item, exc)
+            finally:
+                self.slots.release()
+        self._apply(item, result)
         return item
 
-    def _failed(self, item: PageCapture, reason: str, exc: Exception) -> None:
-        logger.warning("extraction failed for %s: %s", item.url, exc)
+    async def _in_pool_once_retried(self, args: tuple[Any, ...]) -> PageResult:
+        try:
+            return await self._in_pool(args)
+        except BrokenProcessPool:  # another page killed the worker: one more try in a new pool
+            self.stats.inc_value("extract/pool/retried")
+            return await self._in_pool(args)
+
+    async def _in_pool(self, args: tuple[Any, ...]) -> PageResult:
+        pool = self.pool
+        if pool is None:  # closed under us (the spider is closing): do it here
+            return self.page_function(*args)
+        try:
+            future = pool.submit(self.page_function, *args)
+        except (BrokenProcessPool, RuntimeError):
+            pool = self._replace(pool)
+            future = pool.submit(self.page_function, *args)
+        d = _deferred(future)
+        timer = _reactor().callLater(self.timeout, self._hung, pool, d)
+        try:
+            return await maybe_deferred_to_future(d)
+        except BrokenProcessPool:
+            self._replace(pool)
+            raise
+        finally:
+            if timer.active():
+                timer.cancel()
+
+    def _hung(self, pool: ProcessPoolExecutor, d: Deferred[PageResult]) -> None:
+        """A worker stuck on one page: kill the pool (its other pages get a retry) and fail this one."""
+        self.stats.inc_value("extract/pool/timeout")
+        _fire_error(d, WorkerTimeout(f"extraction took longer than {self.timeout:g}s"))
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        self._replace(pool)
+
+    def _replace(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        if self.pool is broken:
+            self.stats.inc_value("extract/pool/restarted")
+            logger.warning("extraction worker pool broke; starting a new one")
+            broken.shutdown(wait=False, cancel_futures=True)
+            self.pool = _pool(self.workers)
+        return self.pool or broken
+
+    def _lost_worker(self, item: PageCapture, exc: Exception) -> PageCapture:
+        reason = "timeout" if isinstance(exc, WorkerTimeout) else "worker_crashed"
+        self._failed(item, reason, f"extract: {reason}: {exc or type(exc).__name__}")
+        return item
+
+    def _apply(self, item: PageCapture, result: PageResult) -> None:
+        item.decoding = result.decoding
+        if result.undecodable:
+            self.stats.inc_value("encoding/undecodable_pages")
+        if result.document is None:
+            self._failed(item, result.failure or "error", f"extract: {result.error}")
+            return
+        item.document = result.document
+        self.stats.inc_value("extract/ok")
+        if result.repairs:
+            self.stats.inc_value("repair/mojibake", result.repairs)
+        if result.glosses:
+            self.stats.inc_value("repair/glosses", result.glosses)
+
+    def _failed(self, item: PageCapture, reason: str, error: str) -> None:
+        logger.warning("extraction failed for %s: %s", item.url, error)
         self.stats.inc_value(f"extract/failed/{reason}")
-        item.errors.append(f"extract: {exc}")
+        record_failure(self.crawler, item.url, f"extract_{reason}")
+        item.errors.append(error)
+

@@ -42,6 +42,7 @@ TELNETCONSOLE_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {
     # Runs after HttpCompressionMiddleware (590) has un-gzipped the body, before the spider.
     "crawler.middlewares.EncodingDecisionMiddleware": 580,
+    "crawler.failures.FailureLedger": 610,  # final failures by reason → failed/* stats (issue 8)
     # Challenges and JS-only shells → the browser (issue 6): one sees decompressed bodies, the other
     # a 302-to-itself that sets a cookie before RedirectMiddleware (600) turns it into a duplicate.
     "crawler.browser.BrowserMiddleware": 585,

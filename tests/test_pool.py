@@ -1,0 +1,149 @@
+"""The extraction worker pool (pipelines/extract.py): same documents as in-process, and crash safety.
+
+Crawls of the demo portal run as subprocesses with a pipeline whose page function kills its worker
+(or hangs) on one marked page: that page is archived raw with the error, every other page is
+archived, the crawl finishes.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from demo.portal import DemoPortal, serve
+from pipelines.extract import ExtractPipeline, PageResult, process_page
+from tests.conftest import crawl, write_demo_site
+from tests.fault_server import article_html
+
+MARKER_ENV = "GOVARCHIVE_TEST_POOL_MARKER"
+
+
+def crash_on_marker(body: bytes, content_type: str | None, decided: dict[str, Any] | None, url: str,
+                    overrides: dict[str, str] | None) -> PageResult:
+    """process_page, except that the worker dies (as on a segfault) on the marked URL."""
+    if url.endswith(os.environ.get(MARKER_ENV, "\0")):
+        os._exit(70)
+    return process_page(body, content_type, decided, url, overrides)
+
+
+def hang_on_marker(body: bytes, content_type: str | None, decided: dict[str, Any] | None, url: str,
+                   overrides: dict[str, str] | None) -> PageResult:
+    """process_page, except that the worker hangs (bounded: 60 s) on the marked URL."""
+    if url.endswith(os.environ.get(MARKER_ENV, "\0")):
+        time.sleep(60)
+    return process_page(body, content_type, decided, url, overrides)
+
+
+class CrashingExtractPipeline(ExtractPipeline):
+    page_function = staticmethod(crash_on_marker)
+
+
+class HangingExtractPipeline(ExtractPipeline):
+    page_function = staticmethod(hang_on_marker)
+
+
+def _pipelines(extract: str) -> str:
+    return json.dumps({"pipelines.encoding.EncodingPipeline": 100, extract: 200,
+                       "pipelines.repair.RepairPipeline": 300, "pipelines.archive.ArchivePipeline": 900})
+
+
+def _documents(root: Path) -> dict[str, dict[str, Any]]:
+    out = {}
+    for path in (root / "captures").rglob("*.json.gz"):
+        doc = json.loads(gzip.decompress(path.read_bytes()))
+        out[doc["url"]] = doc
+    return out
+
+
+def _crawl_demo(tmp_path: Path, name: str, settings: dict[str, str],
+                env: dict[str, str] | None = None) -> tuple[DemoPortal, dict[str, dict[str, Any]], Any]:
+    portal = DemoPortal(per_column=5, per_page=5)
+    server, base = serve(portal)
+    try:
+        sites = tmp_path / f"sites-{name}"
+        write_demo_site(sites, base)
+        root = tmp_path / f"archive-{name}"
+        result = crawl("demo", sites, root.as_uri(), tmp_path,
+                       settings={"AUTOTHROTTLE_ENABLED": "False", **settings}, extra_env=env)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 0, result.stderr[-3000:]
+    docs = {url.split("/", 3)[3]: doc for url, doc in _documents(root).items()}
+    return portal, docs, result
+
+
+# -- the pure function ------------------------------------------------------------------------------
+def test_process_page_decodes_extracts_and_repairs() -> None:
+    body = article_html(3, "一篇文章").encode("gbk").replace(b"utf-8", b"gbk")
+    result = process_page(body, "text/html; charset=gbk", None, "http://127.0.0.1/a/t20261120_1.html", {})
+    assert result.decoding["encoding"] in ("gbk", "gb18030") and not result.undecodable
+    assert result.document is not None and result.document["title"] == "一篇文章"
+    assert "repairs" in result.document and result.failure is None
+
+
+def test_process_page_never_raises_on_garbage() -> None:
+    result = process_page(bytes(range(256)) * 50, "text/html", None, "http://127.0.0.1/x.html", {})
+    if result.document is None:
+        assert result.failure and result.error
+    else:
+        assert isinstance(result.document.get("text"), str) and result.failure is None
+
+
+def test_pipeline_defaults_to_two_workers_and_zero_disables() -> None:
+    from scrapy.utils.test import get_crawler
+
+    assert ExtractPipeline.from_crawler(get_crawler()).workers == min(2, os.cpu_count() or 1)
+    assert ExtractPipeline.from_crawler(get_crawler(settings_dict={"EXTRACT_WORKERS": 0})).workers == 0
+
+
+# -- crawls ---------------------------------------------------------------------------------------
+@pytest.mark.e2e
+def test_pool_and_in_process_archive_the_same_documents(tmp_path: Path) -> None:
+    """EXTRACT_WORKERS=2 and EXTRACT_WORKERS=0 archive the same text, title, date and repairs."""
+    portal, pooled, result = _crawl_demo(tmp_path, "pool", {"EXTRACT_WORKERS": "2"})
+    _, inline, _ = _crawl_demo(tmp_path, "inline", {"EXTRACT_WORKERS": "0"})
+    assert len(pooled) == len(portal.all_articles()) == len(inline)
+    fields = ("title", "text", "published_at", "encoding", "repairs", "text_simplified", "errors")
+    for path, doc in pooled.items():
+        assert {f: doc.get(f) for f in fields} == {f: inline[path].get(f) for f in fields}, path
+    assert "extraction runs in 2 worker processes" in result.stderr
+
+
+@pytest.mark.e2e
+def test_worker_crash_archives_the_page_raw_and_loses_nothing(tmp_path: Path) -> None:
+    """A worker dying on one page: that page is archived raw with `extract: worker_crashed`, and in
+    the ledger; the pool is replaced; every other page is archived (pages caught in the broken pool
+    are retried once in the new one)."""
+    marked = DemoPortal(per_column=5, per_page=5).articles["gzdt"][2].path
+    portal, docs, result = _crawl_demo(
+        tmp_path, "crash", {"ITEM_PIPELINES": _pipelines("tests.test_pool.CrashingExtractPipeline")},
+        {MARKER_ENV: marked})
+    assert len(docs) == len(portal.all_articles())
+    crashed = docs[marked.lstrip("/")]
+    assert crashed["text"] is None and any("worker_crashed" in e for e in crashed["errors"])
+    assert crashed["raw_key"]
+    assert result.summary and result.summary["failures"].get("extract_worker_crashed") == 1
+    for path, doc in docs.items():  # a page is either extracted or carries the crash as its error
+        assert doc["text"] or any("worker_crashed" in e for e in doc["errors"]), path
+    assert sum(1 for d in docs.values() if d["text"]) >= len(docs) - 3
+    assert "worker pool broke" in result.stderr
+
+
+@pytest.mark.e2e
+def test_hung_worker_is_killed_after_the_timeout(tmp_path: Path) -> None:
+    """A page that hangs its worker: after EXTRACT_TIMEOUT it is archived raw with `extract: timeout`,
+    the worker is killed and replaced, and the crawl finishes with every page archived."""
+    marked = DemoPortal(per_column=5, per_page=5).articles["tzgg"][1].path
+    portal, docs, result = _crawl_demo(
+        tmp_path, "hang", {"ITEM_PIPELINES": _pipelines("tests.test_pool.HangingExtractPipeline"),
+                           "EXTRACT_TIMEOUT": "3"}, {MARKER_ENV: marked})
+    assert len(docs) == len(portal.all_articles())
+    hung = docs[marked.lstrip("/")]
+    assert hung["text"] is None and any("timeout" in e for e in hung["errors"])
+    assert result.summary and result.summary["failures"].get("extract_timeout") == 1
