@@ -30,7 +30,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
-from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 from twisted.internet.task import LoopingCall, deferLater
 from twisted.internet.threads import deferToThread
@@ -53,6 +53,16 @@ class NotArchivable(Exception):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+# Errors that make a record unwritable for good (a malformed record, a URL that is not http(s)):
+# set aside in the spool's quarantine folder. Anything else (ArchiveError above all) is retried.
+PERMANENT = (ValueError, KeyError, TypeError)
+
+
+def permanent(exc: BaseException) -> bool:
+    """True for an error no retry can cure; the store's errors (ArchiveError) are never that."""
+    return isinstance(exc, PERMANENT) and not isinstance(exc, ArchiveError)
 
 
 def store_from_settings(settings: BaseSettings) -> ArchiveStore:
@@ -240,8 +250,15 @@ class ArchivePipeline:
             try:
                 return await maybe_deferred_to_future(
                     deferToThread(self._write_and_forget, record, path, attempt > 0))
-            except ArchiveError as exc:
-                if attempt + 1 < self.attempts:
+            except NotArchivable as exc:
+                self._not_archivable(path, exc)
+                return None
+            except Exception as exc:
+                if permanent(exc):  # a record that can never be written: keep it aside, loudly
+                    target = self._quarantine(path, exc)
+                    raise DropItem(f"could not archive {record.url}: {exc} (kept in {target})") \
+                        from exc
+                if attempt + 1 < self.attempts:  # the store (ArchiveError) or else: try again
                     self.stats.inc_value("archive/retried")
                     delay = self.backoff * 2 ** attempt
                     logger.warning("archive write of %s failed (%s); retrying in %.1fs", record.url,
@@ -251,12 +268,6 @@ class ArchivePipeline:
                     self._outage = True
                     logger.error("archive unreachable (%s): spooling captures to %s and retrying "
                                  "every %.0fs", exc, self.spool.dir, self.retry_interval)
-            except NotArchivable as exc:
-                self._not_archivable(path, exc)
-                return None
-            except Exception as exc:  # a record that can never be written: keep it aside, loudly
-                target = self._quarantine(path, exc)
-                raise DropItem(f"could not archive {record.url}: {exc} (kept in {target})") from exc
         self.stats.inc_value("archive/spooled")
         logger.info("kept %s in the spool until the archive is back", record.url)
         return None
@@ -290,7 +301,7 @@ class ArchivePipeline:
         """The periodic retry (a LoopingCall): flush when records wait that no item is writing."""
         if self._flushing or not [p for p in self.spool.pending() if p not in self._inflight]:
             return None
-        return Deferred.fromCoroutine(self._flush())
+        return deferred_from_coro(self._flush())
 
     async def _flush(self) -> bool:
         """Write every spooled record not in flight. True when none is left."""
@@ -303,18 +314,18 @@ class ArchivePipeline:
                     continue
                 try:
                     result = await maybe_deferred_to_future(deferToThread(self._replay, path))
-                except ArchiveError as exc:
+                except NotArchivable as exc:
+                    self._not_archivable(path, exc)
+                    continue
+                except Exception as exc:
+                    if permanent(exc):
+                        self._quarantine(path, exc)
+                        continue
                     if not self._outage:
                         logger.warning("archive still unreachable (%s); %d record(s) spooled",
                                        exc, len(self.spool.pending()))
                     self._outage = True
                     return False
-                except NotArchivable as exc:
-                    self._not_archivable(path, exc)
-                    continue
-                except Exception as exc:
-                    self._quarantine(path, exc)
-                    continue
                 if self._outage:
                     logger.info("archive reachable again: flushing the spool")
                     self._outage = False

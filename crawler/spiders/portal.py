@@ -15,6 +15,7 @@ date range and re-checks every archived article in it.
 """
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, date, datetime, timedelta
@@ -36,8 +37,9 @@ from crawler.items import PageCapture, StatusRecord
 from crawler.pagination import trs_next_page
 from pipelines.archive import store_from_settings
 from pipelines.storage.archive import Archive
+from pipelines.storage.base import ArchiveError
 from pipelines.storage.index import Entry, SiteIndex, entry_date, url_date
-from pipelines.storage.keys import BadURL
+from pipelines.storage.keys import BadURL, stamp
 from settings.sites import Site, SiteFileError, load_site
 
 logger = logging.getLogger(__name__)
@@ -102,6 +104,7 @@ class PortalSpider(scrapy.Spider):
     full: bool = False
     since: date | None = None
     until: date | None = None
+    settled_before: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PortalSpider:
@@ -146,6 +149,9 @@ class PortalSpider(scrapy.Spider):
             SiteIndex.load, self.archive, self.site.slug, urls, urls[0].split(":", 1)[0],
             timedelta(days=max_age) if max_age > 0 else None))
         self.crawler.stats.set_value("portal/index/entries", len(self.index.entries))
+        # Crash safety (issue 5, part 2): see _settled.
+        finished = await maybe_deferred_to_future(deferToThread(self._last_finished_run))
+        self.settled_before = finished or self.index.saved_at
         if self.index.rebuilt:
             self.crawler.stats.set_value("portal/index/rebuilt", 1)
         for url in urls:
@@ -197,7 +203,9 @@ class PortalSpider(scrapy.Spider):
             day = (entry_date(entry) if entry else None) or url_date(url)
             if day is not None:
                 dates.append(day)
-            known_run = known_run + 1 if known else 0
+            # Crash safety (issue 5, part 2): only articles archived before the last finished run
+            # ended count towards stop_after_known; see _settled.
+            known_run = known_run + 1 if known and self._settled(entry) else 0
             if self.mode == "recrawl":
                 if day is not None and ((self.since and day < self.since) or
                                         (self.until and day > self.until)):
@@ -225,6 +233,31 @@ class PortalSpider(scrapy.Spider):
             yield response.follow(next_url, self.parse_list, errback=self.failed, dont_filter=True,
                                   priority=10, meta={"column": column, "list_page": page + 1,
                                                      "known_run": known_run})
+
+    def _settled(self, entry: Entry | None) -> bool:
+        """An article archived before the last run that walked to its end had finished.
+
+        Crash safety (issue 5, part 2): a run killed (or cut by its time budget) mid-walk archives
+        the newest articles of a column and never reaches the older ones; its captures must not
+        stop the next walk before those. Only captures older than the end of the newest run whose
+        report says `finished` count (else older than the index's last save, when no report is
+        there); with neither, the walk goes to max_pages."""
+        done = (entry or {}).get("captured") or (entry or {}).get("stamp")
+        return bool(self.settled_before and done and str(done) < self.settled_before)
+
+    def _last_finished_run(self) -> str | None:
+        """The stamp at which the newest `finished` run of this site ended (from runs/<site>/)."""
+        try:
+            keys = sorted(self.archive.store.list(f"runs/{self.site.slug}/"), reverse=True)
+            for key in keys[:20]:
+                report = json.loads(self.archive.store.get(key))
+                if report.get("finish_reason") == "finished" and report.get("started_at"):
+                    end = datetime.fromisoformat(report["started_at"]) + timedelta(
+                        seconds=float(report.get("duration") or 0))
+                    return stamp(end)
+        except (ArchiveError, ValueError, TypeError) as exc:
+            logger.warning("cannot read the run reports of %s: %s", self.site.slug, exc)
+        return None
 
     def _lookup(self, urls: list[str]) -> list[Entry | None]:
         """Index entries of article URLs (runs in a thread: a miss may list the archive)."""
