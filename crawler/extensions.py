@@ -36,8 +36,8 @@ def summarize(stats: dict[str, Any], site: str) -> dict[str, Any]:
     finished = stats.get("finish_time") or datetime.now(UTC)
     duration = round((finished - started).total_seconds(), 3) if started else None
     failed_reasons = by_reason("portal/failed/")
-    if stats.get("archive/failed"):
-        failed_reasons["archive"] = stats["archive/failed"]
+    if total("archive/failed"):  # `archive/failed` or `archive/failed/<reason>`
+        failed_reasons["archive"] = total("archive/failed")
     return {
         "site": site,
         "started_at": started.isoformat() if started else None,
@@ -73,8 +73,9 @@ def summarize(stats: dict[str, Any], site: str) -> dict[str, Any]:
                      "mojibake_repairs": stats.get("repair/mojibake", 0),
                      "glosses_removed": stats.get("repair/glosses", 0)},
         "extraction": {"ok": stats.get("extract/ok", 0), "failed": by_reason("extract/failed/")},
-        # The failure ledger (crawler/failures.py, when present) counts under `failures/<reason>`.
-        "failures": by_reason("failures/"),
+        # The failure ledger (crawler/failures.py): final failures by reason, and the first URLs.
+        "failures": by_reason("failed/"),
+        "failed_urls": list(stats.get("failed/ledger") or [])[:50],
     }
 
 

@@ -65,7 +65,9 @@ def judge(report: Report | None, history: list[Report], exit_code: int | None,
             reasons.append("no article link on the list pages of a first run: check the site file")
             return "empty", reasons, warnings
     requests = int(report.get("requests") or 0)
-    if requests and report.get("failed", 0) * 2 > requests:
+    if reasons and report.get("list_pages", 0) == 0:
+        pass  # already said: nothing could be read
+    elif requests and report.get("failed", 0) * 2 > requests:
         reasons.append(f"{report['failed']} of {requests} requests failed ({failures})")
     elif report.get("failed"):
         warnings.append(f"{report['failed']} failure(s): {failures}")
@@ -116,6 +118,7 @@ class Command(ScrapyCommand):
             raise UsageError(f"unknown site(s): {', '.join(unknown)} (known: {', '.join(by_slug)})")
         chosen = [by_slug[s] for s in opts.site] if opts.site else [s for s in sites if s.enabled]
         budget = opts.budget or self.settings.getfloat("NIGHTLY_BUDGET", 3600)
+        self.overrides: list[str] = list(getattr(opts, "set", None) or [])
         try:
             store = store_from_settings(self.settings)
             store.check()
@@ -144,6 +147,8 @@ class Command(ScrapyCommand):
                    "-s", f"CLOSESPIDER_TIMEOUT={budget:g}", "-s", f"RUN_ID={run_id}",
                    "-s", f"RUN_SUMMARY_FILE={summary}", "-s", f"LOG_FILE={log}",
                    "-s", f"LOG_LEVEL={self.settings.get('NIGHTLY_LOG_LEVEL', 'INFO')}"]
+            for setting in self.overrides:  # the runner's own -s NAME=VALUE reach every crawl
+                cmd += ["-s", setting]
             env = {**os.environ, "ARCHIVE_URI": self.settings.get("ARCHIVE_URI"),
                    "SITES_DIR": str(self.settings.get("SITES_DIR"))}
             started = time.monotonic()
@@ -160,6 +165,8 @@ class Command(ScrapyCommand):
             tail = [line for line in self._tail(log) + self._tail(Path(tmp) / "stderr")
                     if "] ERROR:" in line or "] CRITICAL:" in line or line.startswith("Traceback")
                     ][-10:]
+            if report is None:  # a crawl that died before its report: keep how it died
+                tail += self._tail(Path(tmp) / "stderr")[-5:]
         verdict, reasons, warnings = judge(report, history, code, killed)
         final: Report = {"site": site.slug, "started_at": None, "requests": 0, "new": 0, "changed": 0,
                          "unchanged": 0, "removed": 0, "failed": 0, "blocked": 0, "bytes": 0,
