@@ -36,3 +36,16 @@ ARCHIVE_RETRY_BACKOFF = 1.0
 ARCHIVE_SPOOL_RETRY_INTERVAL = 10.0
 ARCHIVE_SPOOL_CLOSE_WAIT = 60.0
 # [/archive-spool]
+
+# --- scale-out on scrapy-redis (crawler/distributed.py) -------------------------------------------
+# [distributed] owned by the crash-safety / scale-out work (issue 5, part 2).
+# Inert unless DISTRIBUTED names a Redis server (redis://host:6379/0): then the workers started
+# with the same site and DISTRIBUTED_RUN share one request queue and dupefilter. Each worker takes
+# 1/DISTRIBUTED_WORKERS of the site's politeness budget (delay and AutoThrottle are per process).
+ADDONS = {"crawler.distributed.Distributed": 0}
+DISTRIBUTED = _os.environ.get("DISTRIBUTED") or None
+DISTRIBUTED_RUN = None  # default: the UTC date, YYYYMMDD (one shared run a day)
+DISTRIBUTED_WORKERS = 1
+DISTRIBUTED_IDLE_CLOSE = 30.0  # seconds a worker stays open after the shared queue was last non-empty
+DISTRIBUTED_KEEP_DAYS = 2.0  # the run's queue and dupefilter expire this long after the last worker
+# [/distributed]

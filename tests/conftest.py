@@ -207,3 +207,46 @@ def demo_archive(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     yield built
     server.shutdown()
     server.server_close()
+
+
+# -- [redis_server] a real redis-server on loopback (issue 5, part 2: scale-out tests) ------------
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[str]:
+    """redis://127.0.0.1:PORT/0 of a throw-away redis-server (no persistence), stopped after."""
+    import shutil
+    import socket
+    import time
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (Debian package redis-server)")
+    with socket.socket() as probe:  # a free port; redis-server cannot bind port 0
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(folder)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start on 127.0.0.1:{port}")
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+# -- [/redis_server]
