@@ -32,6 +32,7 @@ from warcio.archiveiterator import ArchiveIterator
 from pipelines.storage import open_store
 from pipelines.storage.archive import Archive
 from retrieval.app import Background
+from tests.conftest import PROJECT as PROJECT_DIR
 from tests.conftest import DemoArchive, run_scrapy
 
 HTML = [("Content-Type", "text/html; charset=utf-8")]
@@ -388,3 +389,33 @@ def test_serve_command_refuses_an_unreachable_archive(tmp_path: Path) -> None:
     proc = run_scrapy(["archive", "serve", "--port", "0", "-s", "ARCHIVE_S3_MAX_ATTEMPTS=1"], env,
                       timeout=120)
     assert proc.returncode == 1 and "archive error" in proc.stderr
+
+
+def test_serve_command_serves_the_archive(synthetic: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`scrapy archive serve --port 0` announces its address and answers there; stopped by SIGTERM."""
+    import os
+    import re
+    import select
+    import subprocess
+
+    from tests.conftest import SCRAPY
+
+    root = next(tmp_path_factory.getbasetemp().glob("synthetic*")) / "archive"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env["ARCHIVE_URI"] = root.as_uri()
+    proc = subprocess.Popen([SCRAPY, "archive", "serve", "--port", "0"], cwd=PROJECT_DIR, env=env,
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stderr is not None
+        ready, _, _ = select.select([proc.stderr], [], [], 60)
+        assert ready, "no announcement within 60 s"
+        line = proc.stderr.readline()
+        found = re.search(r"http://127\.0\.0\.1:\d+", line)
+        assert found, line
+        answer = fetch(found.group(0), "/api/v1/captures", url=PAGE)
+        assert answer.status == 200 and answer.json()["total"] == 7
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        if proc.stderr is not None:
+            proc.stderr.close()
