@@ -2,6 +2,7 @@
 
     scrapy crawl portal -a site=SLUG -s DISTRIBUTED=redis://HOST:6379/0 \
         [-s DISTRIBUTED_RUN=20261122] [-s DISTRIBUTED_WORKERS=N]
+    (or -s DISTRIBUTED=true with REDIS_URL set, as deploy/ does)
 
 A Scrapy add-on (ADDONS in settings/operations.py), inert unless DISTRIBUTED names a Redis server.
 It runs after the spider has applied its site file, so it sees the site's politeness, and it:
@@ -44,6 +45,22 @@ def run_id(value: str | None, now: datetime | None = None) -> str:
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", text):
         raise ValueError(f"DISTRIBUTED_RUN={text!r}: letters, digits, '_', '.', '-' only")
     return text
+
+
+def redis_url(value: Any, redis_url_setting: str | None) -> str | None:
+    """The Redis URL a DISTRIBUTED value asks for: a `redis://`/`rediss://`/`unix://` URL itself, or
+    true (`True`, `1`, `yes`) for REDIS_URL; None when off (unset, `False`, `0`, `no`)."""
+    text = str(value).strip() if value is not None else ""
+    if text.lower() in ("", "false", "0", "no", "off", "none"):
+        return None
+    if re.match(r"(rediss?|unix)://", text):
+        return text
+    if text.lower() in ("true", "1", "yes", "on"):
+        if not redis_url_setting:
+            raise ValueError("DISTRIBUTED is on but names no Redis server: set DISTRIBUTED=redis://"
+                             "HOST:6379/0 or REDIS_URL")
+        return redis_url_setting
+    raise ValueError(f"DISTRIBUTED={text!r}: expected a redis:// URL, or true with REDIS_URL set")
 
 
 def queue_keys(site: str, run: str) -> tuple[str, str]:
@@ -95,8 +112,8 @@ class Distributed:
 
     # -- the add-on -------------------------------------------------------------------------------
     def update_settings(self, settings: BaseSettings) -> None:
-        url = settings.get("DISTRIBUTED")
-        if not url:
+        url = redis_url(settings.get("DISTRIBUTED"), settings.get("REDIS_URL"))
+        if url is None:
             return
         spider = self.crawler.spider
         site = getattr(spider, "site", None)

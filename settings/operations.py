@@ -43,7 +43,8 @@ ARCHIVE_SPOOL_CLOSE_WAIT = 60.0
 # with the same site and DISTRIBUTED_RUN share one request queue and dupefilter. Each worker takes
 # 1/DISTRIBUTED_WORKERS of the site's politeness budget (delay and AutoThrottle are per process).
 ADDONS = {"crawler.distributed.Distributed": 0}
-DISTRIBUTED = _os.environ.get("DISTRIBUTED") or None
+DISTRIBUTED = _os.environ.get("DISTRIBUTED") or None  # a redis:// URL, or true to use REDIS_URL
+REDIS_URL = _os.environ.get("REDIS_URL") or None  # scrapy-redis's own setting
 DISTRIBUTED_RUN = None  # default: the UTC date, YYYYMMDD (one shared run a day)
 DISTRIBUTED_WORKERS = 1
 DISTRIBUTED_IDLE_CLOSE = 30.0  # seconds a worker stays open after the shared queue was last non-empty

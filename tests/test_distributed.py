@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.distributed import distributed_settings, queue_keys, run_id
+from crawler.distributed import distributed_settings, queue_keys, redis_url, run_id
 from demo.portal import DemoPortal, serve
 from pipelines.storage.keys import canonical_url, url_prefix
 from tests.conftest import PROJECT, SCRAPY, Portal, write_demo_site
@@ -36,6 +36,22 @@ def test_worker_settings_split_the_sites_politeness() -> None:
 def test_run_id_is_refused_when_not_key_safe(value: str, error: str) -> None:
     with pytest.raises(ValueError, match=error):
         run_id(value)
+
+
+@pytest.mark.parametrize(("value", "fallback", "expected"), [
+    (None, "redis://r:6379/0", None), ("False", "redis://r:6379/0", None), ("0", None, None),
+    ("redis://h:6379/1", None, "redis://h:6379/1"), ("True", "redis://r:6379/0", "redis://r:6379/0"),
+])
+def test_distributed_switch_takes_a_url_or_true_with_redis_url(
+        value: str | None, fallback: str | None, expected: str | None) -> None:
+    assert redis_url(value, fallback) == expected
+
+
+@pytest.mark.parametrize(("value", "error"), [("True", "names no Redis server"),
+                                              ("h:6379", "expected a redis:// URL")])
+def test_distributed_switch_errors_name_the_setting(value: str, error: str) -> None:
+    with pytest.raises(ValueError, match=error):
+        redis_url(value, None)
 
 
 def test_run_id_defaults_to_the_utc_date() -> None:
@@ -70,7 +86,7 @@ def test_two_workers_archive_every_article_once_and_both_work(
                     "-s", "DISTRIBUTED_IDLE_CLOSE=3", "-s", "DOWNLOAD_DELAY=0.15",
                     "-s", "AUTOTHROTTLE_ENABLED=False", "-s", f"RUN_ID=worker-{n}",
                     "-s", f"RUN_SUMMARY_FILE={tmp_path / f'worker-{n}.json'}"]
-            log = open(tmp_path / f"worker-{n}.log", "wb")  # noqa: SIM115 (closed below)
+            log = open(tmp_path / f"worker-{n}.log", "wb")
             procs.append(subprocess.Popen([SCRAPY, *args], cwd=PROJECT, env=env, stdout=log,
                                           stderr=log))
             log.close()
