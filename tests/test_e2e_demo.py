@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from demo.content import COLUMNS
 from pipelines.storage import open_store
 from pipelines.storage.archive import Archive
 from pipelines.storage.warc import read_response
@@ -29,6 +30,9 @@ def _check_archive(archive: Archive, demo: Portal) -> None:
         assert len(captures) == 1, url
         doc = archive.document(captures[0])
         assert doc["title"] == article.title
+        assert (doc["source"], doc["editor"], doc["column"]) == (article.source, article.editor,
+                                                                dict((c[0], c[1]) for c in COLUMNS)[article.column])
+        assert doc["published_at"] == article.published.strftime("%Y-%m-%dT%H:%M:00+08:00")
         assert _norm(doc["text"]) == _norm(article.body_text), url
         assert not MOJIBAKE.search(doc["text"] + doc["title"]), url
         status, _headers, body = archive.raw_response(captures[0])

@@ -112,6 +112,12 @@ def _credit(line: str, folded: str) -> tuple[int, int, dict[str, str]] | None:
     return None
 
 
+def credits_in_line(line: str) -> dict[str, str]:
+    """Credits carried by one line outside the body (e.g. `（责任编辑：李明）` under a TRS container)."""
+    found = _credit(line, fold(line))
+    return found[2] if found else {}
+
+
 def _is_widget_line(folded: str) -> bool:
     if len(folded) >= 80 or not _WIDGET_STRONG.search(folded):
         return False

@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 
 from lxml.html import HtmlElement
 
-from pipelines.extraction.clean import clean_text
+from pipelines.extraction.clean import clean_text, credits_in_line
 from pipelines.extraction.dates import date_from_url, parse_date
 from pipelines.extraction.gkml import read_label_cells, read_label_line
 from pipelines.extraction.layers import body_nodes, node_text, parse_html, run_trafilatura, xpath_text
@@ -193,7 +193,12 @@ def extract_document(html: str, url: str, overrides: Mapping[str, str] | None = 
     if gkml:
         layers.insert(layers.index("clean"), "gkml")
 
-    credits = cleaned.credits
+    credits = dict(cleaned.credits)
+    # Credit lines just below the body container (TRS puts （责任编辑：…） in its own div).
+    for line in trailer.split("\n")[:6]:
+        if 0 < len(line.strip()) <= 80:
+            for key, value in credits_in_line(line.strip()).items():
+                credits.setdefault(key, value)
     doc: dict[str, Any] = {
         "title": title,
         "published_at": _published_at(overrides, tree, html, meta, cells, line_meta,
