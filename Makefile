@@ -16,11 +16,13 @@ $(STAMP): requirements.lock requirements-dev.lock
 	touch $(STAMP)
 
 # Debian packages the tests drive for real: chromium (browser pages), redis-server (distributed
-# crawls). Installed when run as root; otherwise the tests that need them say so and skip.
+# crawls), a CJK font (readable browser screenshots). Installed when run as root; otherwise the
+# tests that need them say so and skip.
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing="$$missing fonts-wqy-microhei"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing$$missing"; \
@@ -36,7 +38,7 @@ test: setup system-deps
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy crawler pipelines settings
+	$(BIN)/mypy crawler pipelines settings retrieval
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
