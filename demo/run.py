@@ -22,7 +22,9 @@ PROJECT = Path(__file__).resolve().parent.parent
 def main() -> int:
     port = int(os.environ.get("DEMO_PORT", DEFAULT_PORT))
     archive = os.environ.get("ARCHIVE_URI") or (PROJECT / "archive").as_uri()
-    portal = DemoPortal()
+    # A portal with some history (90 articles, 10 a list page), as real columns have; the tests
+    # use the smaller default portal.
+    portal = DemoPortal(per_column=int(os.environ.get("DEMO_PER_COLUMN", "30")), per_page=10)
     try:
         server, base = serve(portal, port=port)
     except OSError as exc:

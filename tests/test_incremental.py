@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from demo.portal import DemoPortal, serve
 from pipelines.storage import open_store
 from pipelines.storage.archive import Archive
 from pipelines.storage.index import SiteIndex, index_key, url_date
-from tests.conftest import S3, Portal, crawl, run_scrapy
+from tests.conftest import S3, Portal, crawl, run_scrapy, write_demo_site
 
 pytestmark = pytest.mark.e2e
 # The demo portal is local: no need for AutoThrottle's polite 1 s start.
@@ -50,6 +51,26 @@ def test_second_nightly_run_fetches_list_first_pages_only(demo_portal: Portal, t
         p.endswith("/index.html") for p in demo_portal.portal.requests[-3:])
     archive = Archive(open_store(uri))
     assert all(kinds == ["capture"] for kinds in _kinds(archive, demo_portal).values())
+    print(f"\nrequests: first run {first['requests']}, second run {second['requests']} "
+          f"({second['requests'] / first['requests']:.1%})")
+
+
+def test_demo_sized_portal_second_night_is_under_5_percent(tmp_path: Path) -> None:
+    """The portal `make demo` serves (90 articles, 10 per list page): run 2 issues ≤ 5% of run 1."""
+    portal = DemoPortal(per_column=30, per_page=10)
+    server, base = serve(portal)
+    try:
+        demo = Portal(portal, base, tmp_path / "sites")
+        write_demo_site(demo.sites_dir, base)
+        uri = (tmp_path / "archive").as_uri()
+        first, _ = _nightly(demo, uri)
+        second, _ = _nightly(demo, uri)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert first["new"] == 90 and first["requests"] == 100  # robots + 9 list pages + 90 articles
+    assert second["new"] == second["changed"] == 0
+    assert second["requests"] <= 0.05 * first["requests"]
     print(f"\nrequests: first run {first['requests']}, second run {second['requests']} "
           f"({second['requests'] / first['requests']:.1%})")
 
