@@ -27,7 +27,7 @@ from collections import Counter, defaultdict
 from contextlib import suppress
 from importlib.metadata import version
 from time import monotonic
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from playwright.async_api import Error as PlaywrightError
@@ -43,7 +43,7 @@ from w3lib.encoding import html_body_declared_encoding, http_content_type_encodi
 from crawler.challenges import Detection, detect, detect_in_dom
 
 if TYPE_CHECKING:
-    from playwright.async_api import Page
+    from playwright.async_api import Page, Route
     from playwright.async_api import Request as PlaywrightRequest
     from playwright.async_api import Response as PlaywrightResponse
 
@@ -97,10 +97,26 @@ class LazyPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: i
 
 
 # -- what runs inside the browser page ----------------------------------------------------------
+# Headers the fulfilled response must not carry: the body handed back to Chromium is already
+# de-chunked and decompressed.
+_HOP_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
 async def watch_documents(page: Page, request: Request) -> None:
-    """playwright_page_init_callback: keep the page's main-frame document responses, in order."""
+    """playwright_page_init_callback: keep the page's main-frame document responses, in order, and
+    the server's own bytes of each main-frame document.
+
+    Chromium hands a text document's body back re-encoded as UTF-8 (a GBK page's `response.body()`
+    is not what the server sent). So main-frame document requests are fetched here
+    (`route.fetch()`, through the context's cookies, redirects not followed) and the page is
+    fulfilled with exactly those bytes: what the browser renders and what is archived are the same
+    bytes, as the server sent them. Anything else falls back to scrapy-playwright's route (which
+    aborts images, fonts and media).
+    """
     documents: list[PlaywrightResponse] = []
+    raw: list[dict[str, Any]] = []
     request.meta["_browser_documents"] = documents
+    request.meta["_browser_raw"] = raw
 
     def _on_response(response: PlaywrightResponse) -> None:
         with suppress(PlaywrightError):
@@ -108,7 +124,43 @@ async def watch_documents(page: Page, request: Request) -> None:
                     and response.frame.parent_frame is None):
                 documents.append(response)
 
+    async def _capture(route: Route, pw_request: PlaywrightRequest) -> None:
+        try:
+            main_document = (pw_request.resource_type == "document"
+                             and pw_request.is_navigation_request()
+                             and pw_request.frame.parent_frame is None
+                             and pw_request.method == "GET" and request.method == "GET")
+        except PlaywrightError:
+            main_document = False
+        if not main_document:
+            await route.fallback()
+            return
+        try:
+            fetched = await route.fetch(max_redirects=0)
+            body = await fetched.body()
+            headers = [(h["name"], h["value"]) for h in fetched.headers_array]
+        except PlaywrightError as exc:  # let the browser try (and fail) on its own
+            logger.debug("raw capture of %s failed: %s", pw_request.url, exc)
+            await route.fallback()
+            return
+        raw.append({"url": fetched.url, "status": fetched.status, "headers": headers,
+                    "body": body})
+        await route.fulfill(status=fetched.status, headers=_joined(headers), body=body)
+
     page.on("response", _on_response)
+    await page.route("**/*", _capture)
+
+
+def _joined(headers: list[tuple[str, str]]) -> dict[str, str]:
+    """Header pairs as Playwright's fulfill() takes them (Set-Cookie lines joined by newlines)."""
+    out: dict[str, str] = {}
+    for name, value in headers:
+        key = name.lower()
+        if key in _HOP_HEADERS:
+            continue
+        sep = "\n" if key == "set-cookie" else ", "
+        out[key] = f"{out[key]}{sep}{value}" if key in out else value
+    return out
 
 
 async def settle(page: Page, challenge_timeout: float, list_pattern: str | None,
@@ -231,10 +283,13 @@ class BrowserMiddleware:
     # -- requests ---------------------------------------------------------------------------------
     def process_request(self, request: Request) -> None:
         meta = request.meta
-        if meta.get("playwright") or _is_robots(request):
+        if _is_robots(request):
             return
         host = urlsplit(request.url).netloc
         reason = meta.get("browser")
+        if meta.get("playwright") and reason is None:
+            return  # someone else's browser request
+        # (a browser request retried after an exception is prepared again: a fresh context slot)
         if reason is None and (self.render == "browser" or host in self.browser_hosts):
             reason = "render" if self.render == "browser" else "sticky"
         if reason is None:
@@ -248,6 +303,7 @@ class BrowserMiddleware:
         context = f"browser-{self._generation}"
         self._assigned[context] += 1
         self._open[context] += 1
+        request.meta["_browser_counted"] = context
         is_list = "list_page" in request.meta and not self.hanweb
         slot = f"browser:{host}"
         assert self.crawler.engine is not None
@@ -298,26 +354,38 @@ class BrowserMiddleware:
         return response
 
     def _empty_list(self, request: Request, response: Response) -> bool:
-        if ("list_page" not in request.meta or self.hanweb or self.articles is None
-                or response.status != 200 or not isinstance(response, TextResponse)):
+        """A column's first list page with no article link, and scripts that could build one.
+
+        A later page (the end of a list) or a page without any script is an empty list, not a
+        JavaScript shell: it never starts a browser."""
+        if (request.meta.get("list_page") != 1 or self.hanweb or self.articles is None
+                or response.status != 200 or not isinstance(response, TextResponse)
+                or not _SCRIPT.search(response.body[:256 * 1024])):
             return False
         return not self.articles.extract_links(response)
 
     async def _browser_response(self, request: Request, response: Response) -> Response:
         page: Page | None = request.meta.pop("playwright_page", None)
         documents: list[PlaywrightResponse] = request.meta.pop("_browser_documents", [])
+        raw: list[dict[str, Any]] = request.meta.pop("_browser_raw", [])
         reason = request.meta.get("browser", "render")
         try:
             status, headers, server_body = response.status, _pairs(response.headers), None
             if documents:
                 final = documents[-1]
                 status = final.status
-                with suppress(PlaywrightError):
-                    headers = [(h["name"], h["value"]) for h in await final.headers_array()]
-                try:
-                    server_body = _faithful(await final.body(), headers)
-                except PlaywrightError:
-                    server_body = None
+                captured = next((r for r in reversed(raw)
+                                 if r["url"] == final.url and r["status"] == status), None)
+                if captured is not None:  # the server's bytes, as fetched by watch_documents
+                    headers, server_body = captured["headers"], captured["body"]
+                    self.stats.inc_value("browser/raw_body/captured")
+                else:
+                    with suppress(PlaywrightError):
+                        headers = [(h["name"], h["value"]) for h in await final.headers_array()]
+                    try:
+                        server_body = _faithful(await final.body(), headers)
+                    except PlaywrightError:
+                        server_body = None
                 if server_body is None:
                     self.stats.inc_value("browser/raw_body/missing")
             navigations = [{"url": d.url, "status": d.status} for d in documents]
@@ -352,22 +420,37 @@ class BrowserMiddleware:
     async def process_exception(self, request: Request, exception: BaseException) -> None:
         if request.meta.get("playwright"):
             request.meta.pop("_browser_documents", None)
+            request.meta.pop("_browser_raw", None)
             await self._release(request, request.meta.pop("playwright_page", None))
 
     async def _release(self, request: Request, page: Page | None) -> None:
-        """Close the page; close its context once it has served its pages and none is open."""
-        context = request.meta.get("playwright_context", "")
-        if page is None or context not in self._open:
+        """Close the page; close its context once it has served its pages and none is open.
+
+        Also for a request that failed before it had a page: with PLAYWRIGHT_MAX_CONTEXTS = 1 a
+        context left counting a page that never comes would stop every later browser request."""
+        browser_context = page.context if page is not None else None
+        if page is not None:
+            with suppress(PlaywrightError):
+                await page.close()
+        context = request.meta.pop("_browser_counted", None)
+        if context is None or context not in self._open:
             return
         self._open[context] -= 1
-        browser_context = page.context
-        with suppress(PlaywrightError):
-            await page.close()
         if context != f"browser-{self._generation}" and self._open[context] <= 0:
             del self._open[context]
-            with suppress(PlaywrightError):
-                await browser_context.close()
+            if browser_context is None:
+                handler = self._handler()
+                wrapper = getattr(handler, "context_wrappers", {}).get(context)
+                browser_context = getattr(wrapper, "context", None)
+            if browser_context is not None:
+                with suppress(PlaywrightError):
+                    await browser_context.close()
             self.stats.inc_value("browser/contexts/recycled")
+
+    def _handler(self) -> object | None:
+        assert self.crawler.engine is not None
+        handlers = self.crawler.engine.downloader.handlers
+        return handlers._handlers.get("http") if hasattr(handlers, "_handlers") else None
 
 
 class CookieRedirectMiddleware:
@@ -404,6 +487,7 @@ class CookieRedirectMiddleware:
 
 
 _ROBOTS = re.compile(r"^/robots\.txt$")
+_SCRIPT = re.compile(rb"<script\b", re.I)
 
 
 def _is_robots(request: Request) -> bool:

@@ -5,9 +5,15 @@ block is reported with its kind; no challenge page is ever archived; a plain sit
 from __future__ import annotations
 
 import io
+import json
+import os
 import re
 import shutil
+import subprocess
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +24,7 @@ from pipelines.storage import open_store
 from pipelines.storage.archive import Archive
 from pipelines.storage.warc import read_rendered
 from tests.challenge_portal import ChallengePortal, serve, site_toml
-from tests.conftest import CrawlResult, crawl
+from tests.conftest import PROJECT, SCRAPY, CrawlResult, Portal, crawl
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -90,32 +96,32 @@ def test_challenges_and_js_lists_are_crawled_through_and_blocks_reported(
         assert b"$_ts" not in warc and b"__jsl_clearance" not in warc
         assert archive.document(capture)["status"] == 200
 
-    # Browser captures are archived honestly: the server's bytes as the response record, the DOM
-    # as a conversion record referring to it.
-    # The 412 column is GBK: Chromium re-encodes text documents as UTF-8, so its "body" is not the
-    # server's bytes and is not stored as such; the DOM is a resource record, marked.
-    rs_article = portal.articles["rs"][0]
-    capture = archive.captures(base + rs_article.path)[0]
-    doc = archive.document(capture)
-    assert doc["rendered"]["server_body"] is False
-    assert doc["rendered"]["by"].startswith("Chromium")
-    records = list(ArchiveIterator(io.BytesIO(archive.raw_warc(capture))))
-    assert [r.rec_type for r in records] == ["request", "resource"]
-    assert records[1].rec_headers.get_header("X-Govarchive-Capture") == "browser-rendered-dom"
-    assert records[1].rec_headers.get_header("WARC-Concurrent-To") == \
-        records[0].rec_headers.get_header("WARC-Record-ID")
-    dom = read_rendered(archive.raw_warc(capture))
-    assert dom is not None and rs_article.title.encode("gbk") in dom
-    # The 521 column is UTF-8: the server's bytes are the response record, the DOM a conversion.
-    jsl_article = portal.articles["jsl"][0]
-    capture = archive.captures(base + jsl_article.path)[0]
-    if "rendered" in archive.document(capture):
-        status, _headers, body = archive.raw_response(capture)
-        assert (status, body) == (200, portal.served(jsl_article)), "server bytes, not the DOM"
-        records = list(ArchiveIterator(io.BytesIO(archive.raw_warc(capture))))
-        assert [r.rec_type for r in records] == ["response", "request", "conversion"]
-        assert records[2].rec_headers.get_header("WARC-Refers-To") == \
-            records[0].rec_headers.get_header("WARC-Record-ID")
+    # Browser captures are archived honestly: the server's bytes of the main document as the
+    # response record, the DOM as a conversion record referring to it. The 412 column is GBK:
+    # Chromium's own `response.body()` would be the page re-encoded as UTF-8, so the bytes are
+    # captured as the browser fetches them (a route) and must be exactly what the server sent.
+    for column in ("rs", "jsl"):
+        for article in portal.articles[column]:
+            capture = archive.captures(base + article.path)[0]
+            doc = archive.document(capture)
+            assert doc["rendered"]["server_body"] is True, article.path
+            assert doc["rendered"]["by"].startswith("Chromium")
+            status, headers, body = archive.raw_response(capture)
+            assert (status, body) == (200, portal.served(article)), "server bytes, not the DOM"
+            assert ("Content-Type", f"text/html; charset={article.encoding}") in [
+                (k.title(), v) for k, v in headers]
+            warc = archive.raw_warc(capture)
+            records = list(ArchiveIterator(io.BytesIO(warc)))
+            assert [r.rec_type for r in records] == ["response", "request", "conversion"]
+            assert records[2].rec_headers.get_header("WARC-Refers-To") == \
+                records[0].rec_headers.get_header("WARC-Record-ID")
+            assert records[2].rec_headers.get_header("X-Govarchive-Capture") == \
+                "browser-rendered-dom"
+            dom = read_rendered(warc)
+            assert dom is not None and article.title.encode(article.encoding) in dom
+    rs_bytes = portal.served(portal.articles["rs"][0])
+    assert rs_bytes.decode("gbk").encode("utf-8") != rs_bytes, "the GBK page is not UTF-8-clean"
+    assert stats.get("browser/raw_body/missing", 0) == 0, stats
 
     # Challenges counted by kind; the permanent block reported as blocked, with its kind.
     assert stats.get("browser/challenge/ruishu", 0) >= 2
@@ -161,7 +167,7 @@ def test_render_browser_site_and_context_recycling(challenge_portal: Served, tmp
     n = len(portal.articles["jsl"])
     assert stats["browser/requests/render"] == stats["browser/pages"] >= n + 1
     assert stats["browser/contexts/recycled"] >= 1
-    assert stats["playwright/context_count/max_concurrent"] <= 2
+    assert stats["playwright/context_count/max_concurrent"] == 1, "one context at a time"
     archive = Archive(open_store(uri))
     for article in portal.articles["jsl"]:
         capture = archive.captures(base + article.path)[0]
@@ -188,3 +194,58 @@ def test_plain_site_never_starts_a_browser(challenge_portal: Served, tmp_path: P
         assert len(archive.captures(base + article.path)) == 1, article.path
     assert any(m == "POST" and p.startswith("/module/web/jpage/dataproxy.jsp")
                for m, p, _ in portal.log)
+
+
+def _tree_commands(root: int) -> list[str]:
+    """Command lines of every process under `root` (itself included), read from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with suppress(OSError, IndexError, ValueError):
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                children.setdefault(int(stat.rpartition(")")[2].split()[1]), []).append(int(entry))
+    commands, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        with suppress(OSError):
+            commands.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+                            .decode("utf-8", "replace"))
+        todo.extend(children.get(pid, []))
+    return commands
+
+
+def test_plain_demo_crawl_starts_no_chromium(demo_portal: Portal, tmp_path: Path) -> None:
+    """The demo portal (no render = "browser", no challenge): while it is crawled, no process of the
+    crawl's tree is Chromium or Playwright's driver, and no browser/playwright stat is counted.
+    (The crawl's other children are the extraction pool's workers.)"""
+    summary = tmp_path / "summary.json"
+    args = [SCRAPY, "crawl", "portal", "-a", "site=demo", "-s", f"RUN_SUMMARY_FILE={summary}",
+            "-s", "LOG_LEVEL=INFO", "-s", "AUTOTHROTTLE_START_DELAY=0.1"]
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PYTEST")},
+           "SITES_DIR": str(demo_portal.sites_dir), "ARCHIVE_URI": (tmp_path / "arch").as_uri()}
+    seen: set[str] = set()
+    with subprocess.Popen(args, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True) as proc:
+        stderr: list[str] = []
+        reader = threading.Thread(target=lambda: stderr.extend(proc.stderr or []), daemon=True)
+        reader.start()
+        try:
+            while proc.poll() is None:
+                seen.update(_tree_commands(proc.pid))
+                time.sleep(0.05)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=60)
+            reader.join(timeout=60)
+    log = "".join(stderr)
+    assert proc.returncode == 0, log[-4000:]
+    assert json.loads(summary.read_text())["archived"] > 0
+    browsers = [c for c in seen if "chrom" in c.lower() or "playwright" in c.lower()
+                or "--type=" in c]
+    assert not browsers, browsers
+    assert any("scrapy" in c for c in seen), seen
+    stats = _stats(CrawlResult(proc.returncode, "", log, None))
+    assert stats, "the stats dump is in the log"
+    assert not {k for k in stats if k.startswith(("playwright/", "browser/"))}, stats
+    assert "Starting download handler" not in log and "first browser request" not in log
