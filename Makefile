@@ -40,5 +40,10 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy crawler pipelines settings retrieval
 
+# Throughput, CPU, memory, storage cost, S3 writes and retrieval on this machine (~15 min);
+# writes bench/results/latest.json (bench/bench_e2e.py).
+bench: setup
+	$(BIN)/python -m bench.bench_e2e
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
