@@ -437,6 +437,10 @@ def main() -> None:
                     _show(naive)
                 full, archive = crawl_full(portal, work / f"full-{size}", f"full-{size}")
                 _show(full)
+                if size == max(sizes) and size != args.articles:  # is memory growth ours or Scrapy's?
+                    noop_big = crawl_baseline(portal, work / "noop-big", "noop")
+                    _show(noop_big)
+                    results["noop_at_largest"] = noop_big.as_dict()
             finally:
                 portal.close()
             scale[size] = full.as_dict()
@@ -505,6 +509,10 @@ def main() -> None:
         "cpu_vs_naive": round(e2e["full"]["cpu_ms_per_page"] / e2e["naive"]["cpu_ms_per_page"], 3),
         "peak_rss_mb": round(max(v["peak_rss_mb"] for v in results["scale"].values()), 1),
         "rss_growth_5k_to_20k": round(big["peak_rss_mb"] / small["peak_rss_mb"], 3),
+        "main_rss_growth_5k_to_20k": round(big["peak_main_rss_mb"] / small["peak_main_rss_mb"], 3),
+        **({"noop_rss_growth_5k_to_20k": round(results["noop_at_largest"]["peak_rss_mb"]
+                                                / e2e["noop"]["peak_rss_mb"], 3)}
+           if "noop_at_largest" in results else {}),
         "bytes_per_article": results["storage"]["bytes_per_article"],
         "bytes_per_article_vs_gzip_raw": results["storage"]["bytes_per_article_vs_gzip_raw"],
         "bytes_per_article_large_pages": results["storage_large_pages"]["bytes_per_article"],
