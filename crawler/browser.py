@@ -146,6 +146,8 @@ async def watch_documents(page: Page, request: Request) -> None:
         raw.append({"url": fetched.url, "status": fetched.status, "headers": headers,
                     "body": body})
         await route.fulfill(status=fetched.status, headers=_joined(headers), body=body)
+        with suppress(PlaywrightError):  # else the driver keeps the body until the context closes
+            await fetched.dispose()
 
     page.on("response", _on_response)
     await page.route("**/*", _capture)

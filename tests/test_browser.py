@@ -24,7 +24,7 @@ from pipelines.storage import open_store
 from pipelines.storage.archive import Archive
 from pipelines.storage.warc import read_rendered
 from tests.challenge_portal import ChallengePortal, serve, site_toml
-from tests.conftest import PROJECT, SCRAPY, CrawlResult, Portal, crawl
+from tests.conftest import PROJECT, SCRAPY, CrawlResult, Portal, crawl, run_scrapy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -121,6 +121,9 @@ def test_challenges_and_js_lists_are_crawled_through_and_blocks_reported(
             assert dom is not None and article.title.encode(article.encoding) in dom
     rs_bytes = portal.served(portal.articles["rs"][0])
     assert rs_bytes.decode("gbk").encode("utf-8") != rs_bytes, "the GBK page is not UTF-8-clean"
+    raw = run_scrapy(["archive", "get", base + portal.articles["rs"][0].path, "--format", "raw"],
+                     {"ARCHIVE_URI": uri}, text=False)
+    assert raw.returncode == 0 and raw.stdout == rs_bytes, raw.stderr[-2000:]
     assert stats.get("browser/raw_body/missing", 0) == 0, stats
 
     # Challenges counted by kind; the permanent block reported as blocked, with its kind.
