@@ -230,7 +230,12 @@ class ArchivePipeline:
         if record is None:
             return item
         # Disk, boto3 and the spool block: keep them off the reactor thread.
-        path = await maybe_deferred_to_future(deferToThread(self.spool.put, record))
+        try:
+            path = await maybe_deferred_to_future(deferToThread(self.spool.put, record))
+        except ArchiveError as exc:  # no journal (local disk full?): still try the archive itself
+            self.stats.inc_value("archive/unjournaled")
+            logger.error("%s; writing it to the archive without a spool record", exc)
+            return await self._write_unjournaled(item, record)
         self._inflight.add(path)
         try:
             result = await self._write_with_retries(record, path)
@@ -241,6 +246,27 @@ class ArchivePipeline:
             self._count(result, len(record.fields.get("body") or b""))
             logger.debug("archived %s as %s (%s)", item.url, result["key"], result["outcome"])
         return item
+
+    async def _write_unjournaled(self, item: Any, record: SpoolRecord) -> Any:
+        for attempt in range(self.attempts):
+            try:
+                result = await maybe_deferred_to_future(
+                    deferToThread(write_record, self.archive, record, attempt > 0))
+            except NotArchivable as exc:
+                self.stats.inc_value(f"archive/failed/{exc.reason}")
+                logger.warning("not archived: %s", exc)
+                return item
+            except Exception as exc:
+                if permanent(exc) or attempt + 1 == self.attempts:
+                    reason = type(exc).__name__ if permanent(exc) else "unspoolable"
+                    self.stats.inc_value(f"archive/failed/{reason}")
+                    raise DropItem(f"could not archive {record.url} nor spool it: {exc}") from exc
+                await _sleep(self.backoff * 2 ** attempt)
+            else:
+                item.archived = result
+                self._count(result, len(record.fields.get("body") or b""))
+                return item
+        return item  # pragma: no cover - the loop returns or raises
 
     async def _write_with_retries(self, record: SpoolRecord, path: Path) -> Result | None:
         """Result once written; None when the record stays spooled (or was not archivable)."""
@@ -344,6 +370,8 @@ class ArchivePipeline:
     async def close_spider(self) -> None:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
+        while self._flushing:  # a periodic retry under way: let it finish (its writes are bounded)
+            await _sleep(0.1)
         deadline = time.monotonic() + self.close_wait
         while not await self._flush() and time.monotonic() < deadline:
             await _sleep(min(self.retry_interval, max(0.1, deadline - time.monotonic())))

@@ -6,14 +6,15 @@ and the next run replays what a killed run left (same keys: idempotent), before 
 incremental spider does not fetch again an article the archive already lists. A page fetched but
 not yet handed to the archive stage when the process died is simply fetched again.
 
-The kill points are random but seeded and bounded: each run is killed once the portal has served it
-a random number of requests, plus a random fraction of a second, so that kills land mid-crawl in
-every stage (fetching, extracting, writing the WARC, writing the document).
+The kill points are random but seeded and bounded: each run is killed once it has archived a random
+number of captures (1-3), plus a random fraction of a second, so that kills land mid-crawl with pages
+in every stage (being fetched, extracted, their WARC or document being written).
 """
 from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import subprocess
 import time
@@ -31,6 +32,7 @@ pytestmark = pytest.mark.e2e
 
 SEED = 20261122
 KILLS = 3
+ARTICLE = re.compile(r"/t\d{8}_\d+\.html$")
 
 
 @pytest.fixture
@@ -49,24 +51,48 @@ def _env(portal: Portal, tmp_path: Path) -> dict[str, str]:
             "ARCHIVE_SPOOL_DIR": str(tmp_path / "spool")}
 
 
-ARGS = ["crawl", "portal", "-a", "site=demo", "-s", "DOWNLOAD_DELAY=0.15",
+ARGS = ["crawl", "portal", "-a", "site=demo", "-s", "DOWNLOAD_DELAY=0.4",
         "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=INFO"]
 
 
-def _killed_run(portal: Portal, tmp_path: Path, after_requests: int, then: float, n: int) -> int:
-    """Start a crawl, SIGKILL it once the portal served it `after_requests` requests and `then`
-    seconds more; returns how many requests it got served."""
+def _articles_served(portal: Portal, since: int) -> int:
+    return len([p for p in portal.portal.requests[since:] if ARTICLE.search(p)])
+
+
+def _documents(tmp_path: Path) -> int:
+    return len(list((tmp_path / "archive" / "captures").rglob("*.json.gz")))
+
+
+def _writing(tmp_path: Path) -> bool:
+    """A spool record exists: an archive write is under way right now."""
+    return any((tmp_path / "spool").rglob("*.rec"))
+
+
+def _killed_run(portal: Portal, tmp_path: Path, after_captures: int, then: float, n: int,
+                mid_write: bool = False) -> tuple[int, int]:
+    """Start a crawl, SIGKILL it once it archived `after_captures` captures and `then` seconds
+    more (pages are being fetched, extracted and written meanwhile), or with `mid_write` as soon
+    as it is seen writing once it archived one. Returns the article pages the portal served it and
+    the spool records it left (writes it had not finished)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.update(_env(portal, tmp_path))
     before = len(portal.portal.requests)
+    archived = _documents(tmp_path)
     with open(tmp_path / f"killed-{n}.log", "wb") as log:
         proc = subprocess.Popen([SCRAPY, *ARGS], cwd=PROJECT, env=env, stdout=log, stderr=log)
         try:
             deadline = time.monotonic() + 60
-            while len(portal.portal.requests) - before < after_requests and proc.poll() is None \
-                    and time.monotonic() < deadline:
-                time.sleep(0.01)
-            time.sleep(then)
+
+            def due() -> bool:
+                done = _documents(tmp_path) - archived
+                if mid_write:  # caught writing; else give up waiting a little later
+                    return (done >= 1 and _writing(tmp_path)) or done >= after_captures + 3
+                return done >= after_captures
+
+            while not due() and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.002 if mid_write else 0.01)
+            if not mid_write:
+                time.sleep(then)
             alive = proc.poll() is None
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)
@@ -75,7 +101,7 @@ def _killed_run(portal: Portal, tmp_path: Path, after_requests: int, then: float
                 proc.kill()
                 proc.wait(timeout=30)
     assert alive, f"run {n} ended before its kill point (see {tmp_path}/killed-{n}.log)"
-    return len(portal.portal.requests) - before
+    return _articles_served(portal, before), len(list((tmp_path / "spool").rglob("*.rec")))
 
 
 def _archive_files(root: Path) -> list[str]:
@@ -88,15 +114,16 @@ def test_three_sigkills_then_a_full_run_archive_every_article_exactly_once(
     rng = random.Random(SEED)
     served = []
     for n in range(KILLS):
-        served.append(_killed_run(slow_portal, tmp_path, rng.randint(3, 12), rng.uniform(0, 0.6), n))
+        # 1-3 captures, then up to 0.4 s (one more fetch at most): three kills leave work.
+        served.append(_killed_run(slow_portal, tmp_path, rng.randint(1, 3), rng.uniform(0, 0.4), n,
+                                  mid_write=n == 1))
     archive_dir = tmp_path / "archive"
     killed_docs = len([k for k in _archive_files(archive_dir) if k.endswith(".json.gz")])
-    left_in_spool = len(list((tmp_path / "spool").rglob("*.rec")))
 
     final = run_scrapy(ARGS, _env(slow_portal, tmp_path), timeout=120)
     assert final.returncode == 0, final.stderr[-3000:]
-    print(f"served before each kill: {served}; captures after the kills: {killed_docs}; "
-          f"records left in the spool by the killed runs: {left_in_spool}")
+    print(f"(article pages served, spool records left) per killed run: {served}; "
+          f"captures after the kills: {killed_docs}")
 
     files = _archive_files(archive_dir)
     docs = [k for k in files if k.endswith(".json.gz")]
@@ -109,5 +136,5 @@ def test_three_sigkills_then_a_full_run_archive_every_article_exactly_once(
     assert set(per_url) == expected, "every article archived, nothing else"
     assert [p for p, n in per_url.items() if n != 1] == [], "no article archived twice"
     assert all("_capture_" in k for k in docs)
-    assert killed_docs < len(articles), "the kills landed before the crawl was done"
+    assert 0 < killed_docs < len(articles), "the kills landed mid-crawl"
     assert list((tmp_path / "spool").rglob("*.rec")) == [], "the spool is empty after the full run"

@@ -238,6 +238,13 @@ class Spool:
         except FileNotFoundError:
             return
         for child in children:
-            if child.is_dir() and child != self.dir and child.name != QUARANTINE \
-                    and not child.name.startswith("."):
+            if not child.is_dir() or child == self.dir or child.name == QUARANTINE:
+                continue
+            if child.name.startswith(".new-"):  # a process killed while opening its spool
+                lock = _try_lock(child / _LOCK)
+                if lock is not None:
+                    shutil.rmtree(child, ignore_errors=True)
+                    lock.close()
+                continue
+            if not child.name.startswith("."):
                 yield child
