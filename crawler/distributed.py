@@ -63,6 +63,32 @@ def redis_url(value: Any, redis_url_setting: str | None) -> str | None:
     raise ValueError(f"DISTRIBUTED={text!r}: expected a redis:// URL, or true with REDIS_URL set")
 
 
+class DistributedError(RuntimeError):
+    """A distributed run that cannot start (bad DISTRIBUTED value, Redis unreachable)."""
+
+
+def check_redis(url: str, timeout: float = 5.0) -> None:
+    """Raise DistributedError naming the server unless Redis answers PING."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout).ping()
+    except redis.RedisError as exc:
+        raise DistributedError(f"DISTRIBUTED: cannot reach Redis at {url}: {exc}") from None
+
+
+def check_settings(settings: BaseSettings) -> None:
+    """The start-up check for `scrapy crawl`: a distributed run's Redis answers. DistributedError."""
+    try:
+        url = redis_url(settings.get("DISTRIBUTED"), settings.get("REDIS_URL"))
+        if url is not None:
+            run_id(settings.get("DISTRIBUTED_RUN"))
+    except ValueError as exc:
+        raise DistributedError(str(exc)) from None
+    if url is not None:
+        check_redis(url)
+
+
 def queue_keys(site: str, run: str) -> tuple[str, str]:
     """(request queue key, dupefilter key) of one site's run."""
     prefix = f"{KEY_ROOT}:{site}:{run}"
@@ -112,6 +138,7 @@ class Distributed:
 
     # -- the add-on -------------------------------------------------------------------------------
     def update_settings(self, settings: BaseSettings) -> None:
+        check_settings(settings)  # a worker that cannot share the queue must not crawl alone
         url = redis_url(settings.get("DISTRIBUTED"), settings.get("REDIS_URL"))
         if url is None:
             return

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from crawler.distributed import distributed_settings, queue_keys, redis_url, run_id
+from crawler.distributed import (
+    DistributedError,
+    check_redis,
+    distributed_settings,
+    queue_keys,
+    redis_url,
+    run_id,
+)
 from demo.portal import DemoPortal, serve
 from pipelines.storage.keys import canonical_url, url_prefix
 from tests.conftest import PROJECT, SCRAPY, Portal, write_demo_site
@@ -52,6 +59,12 @@ def test_distributed_switch_takes_a_url_or_true_with_redis_url(
 def test_distributed_switch_errors_name_the_setting(value: str, error: str) -> None:
     with pytest.raises(ValueError, match=error):
         redis_url(value, None)
+
+
+def test_unreachable_redis_is_refused_by_name(redis_server: str) -> None:
+    check_redis(redis_server)
+    with pytest.raises(DistributedError, match=r"cannot reach Redis at redis://127\.0\.0\.1:9/0"):
+        check_redis("redis://127.0.0.1:9/0", timeout=2)
 
 
 def test_run_id_defaults_to_the_utc_date() -> None:

@@ -143,3 +143,35 @@ def test_replaying_a_completed_write_writes_nothing(tmp_path: Path) -> None:
     assert already_written(archive, again) is not None
     assert write_record(archive, again, check_done=True)["key"] == first["key"]
     assert _keys(root) == before
+
+
+def test_write_errors_are_told_apart_permanent_from_transient() -> None:
+    from pipelines.archive import permanent
+    from pipelines.storage import NotFound
+    from pipelines.storage.keys import BadURL
+
+    assert permanent(BadURL("x")) and permanent(KeyError("url")) and permanent(TypeError("x"))
+    assert not permanent(ArchiveError("S3 down")), "the store's errors are retried"
+    assert not permanent(NotFound("k")), "NotFound is a KeyError but comes from the store"
+    assert not permanent(RuntimeError("x"))
+
+
+def test_unknown_write_and_bad_url_are_refused(tmp_path: Path) -> None:
+    archive = Archive(open_store((tmp_path / "a").as_uri()))
+    with pytest.raises(ValueError, match="unknown archive write 'nope'"):
+        write_record(archive, SpoolRecord("nope", URL, WHEN, {}))
+    bad = _record()
+    bad.fields["url"] = "ftp://x/y"
+    with pytest.raises(ValueError, match="not an absolute http"):
+        write_record(archive, bad)
+
+
+def test_a_304_with_nothing_to_refer_to_is_not_archivable(tmp_path: Path) -> None:
+    from pipelines.archive import NotArchivable
+
+    archive = Archive(open_store((tmp_path / "a").as_uri()))
+    record = SpoolRecord("revisit", URL, WHEN, {**_record().fields, "status": 304, "body": b"",
+                                                 "previous": {"fingerprint": None}})
+    with pytest.raises(NotArchivable, match="no capture to refer to") as info:
+        write_record(archive, record)
+    assert info.value.reason == "no_original"
