@@ -7,8 +7,9 @@ reactor keeps fetching and archiving. `EXTRACT_WORKERS = 0` runs it in-process.
 
 Each item still goes through the stages in order (Scrapy awaits this stage before the next); items
 were never ordered among themselves. A page whose extraction fails, or whose worker dies or hangs
-(EXTRACT_TIMEOUT), is archived raw with the error, never dropped: a broken pool is replaced and the
-pages that were in it are given one more try in the new pool.
+(EXTRACT_TIMEOUT), is archived raw with the error, never dropped: a broken pool is replaced, and the
+pages that were in it get one more try each, alone, in a one-worker quarantine pool, so a page that
+kills workers takes no other page with it.
 """
 from __future__ import annotations
 
@@ -139,6 +140,8 @@ class ExtractPipeline:
         # Pages handed to the pool at once: enough to keep every worker busy, few enough that a
         # page's EXTRACT_TIMEOUT is not spent waiting in the queue, and bodies do not pile up.
         self.slots = DeferredSemaphore(max(1, workers) * 4)
+        self.quarantine: ProcessPoolExecutor | None = None
+        self.quarantine_slot = DeferredSemaphore(1)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -154,9 +157,10 @@ class ExtractPipeline:
             logger.info("extraction runs in %d worker processes", self.workers)
 
     def spider_closed(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
+        for pool in (self.pool, self.quarantine):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        self.pool = self.quarantine = None
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageCapture):
@@ -176,47 +180,62 @@ class ExtractPipeline:
         return item
 
     async def _in_pool_once_retried(self, args: tuple[Any, ...]) -> PageResult:
-        try:
-            return await self._in_pool(args)
-        except BrokenProcessPool:  # another page killed the worker: one more try in a new pool
-            self.stats.inc_value("extract/pool/retried")
-            return await self._in_pool(args)
-
-    async def _in_pool(self, args: tuple[Any, ...]) -> PageResult:
         pool = self.pool
         if pool is None:  # closed under us (the spider is closing): do it here
             return self.page_function(*args)
         try:
+            return await self._run(pool, args)
+        except BrokenProcessPool:
+            self._discard(pool)
+        # A worker of the pool died with this page in it, maybe because of another page: one more
+        # try, alone in a one-worker quarantine pool, so that only the page that kills a worker
+        # twice is lost to extraction (and still archived raw).
+        self.stats.inc_value("extract/pool/retried")
+        await maybe_deferred_to_future(self.quarantine_slot.acquire())
+        try:
+            if self.quarantine is None:
+                self.quarantine = _pool(1)
+            quarantine = self.quarantine
+            try:
+                return await self._run(quarantine, args)
+            except BrokenProcessPool:
+                self._discard(quarantine)
+                raise
+        finally:
+            self.quarantine_slot.release()
+
+    async def _run(self, pool: ProcessPoolExecutor, args: tuple[Any, ...]) -> PageResult:
+        """The page function in `pool`; BrokenProcessPool when a worker died, WorkerTimeout."""
+        try:
             future = pool.submit(self.page_function, *args)
-        except (BrokenProcessPool, RuntimeError):
-            pool = self._replace(pool)
-            future = pool.submit(self.page_function, *args)
+        except RuntimeError as exc:  # shut down after breaking
+            raise BrokenProcessPool(str(exc)) from exc
         d = _deferred(future)
         timer = _reactor().callLater(self.timeout, self._hung, pool, d)
         try:
             return await maybe_deferred_to_future(d)
-        except BrokenProcessPool:
-            self._replace(pool)
-            raise
         finally:
             if timer.active():
                 timer.cancel()
 
     def _hung(self, pool: ProcessPoolExecutor, d: Deferred[PageResult]) -> None:
-        """A worker stuck on one page: kill the pool (its other pages get a retry) and fail this one."""
+        """A worker stuck on one page: fail this page, kill the pool (its other pages are retried)."""
         self.stats.inc_value("extract/pool/timeout")
         _fire_error(d, WorkerTimeout(f"extraction took longer than {self.timeout:g}s"))
         for process in list(getattr(pool, "_processes", {}).values()):
             process.kill()
-        self._replace(pool)
+        self._discard(pool)
 
-    def _replace(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
+    def _discard(self, broken: ProcessPoolExecutor) -> None:
+        """Replace a broken pool (the quarantine pool is made again when next needed)."""
         if self.pool is broken:
             self.stats.inc_value("extract/pool/restarted")
             logger.warning("extraction worker pool broke; starting a new one")
             broken.shutdown(wait=False, cancel_futures=True)
             self.pool = _pool(self.workers)
-        return self.pool or broken
+        elif self.quarantine is broken:
+            broken.shutdown(wait=False, cancel_futures=True)
+            self.quarantine = None
 
     def _lost_worker(self, item: PageCapture, exc: Exception) -> PageCapture:
         reason = "timeout" if isinstance(exc, WorkerTimeout) else "worker_crashed"
