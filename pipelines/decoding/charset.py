@@ -220,6 +220,9 @@ def _undecodable(body: bytes, codec: str) -> int:
         text = body.decode(codec, errors="surrogateescape")
     except LookupError:
         return len(body)
+    except UnicodeDecodeError:
+        # UTF-16/32 decoders refuse surrogateescape for some errors; count replacements instead.
+        return body.decode(codec, errors="replace").count("\ufffd")
     return len(_SURROGATE.findall(text))
 
 
