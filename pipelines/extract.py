@@ -22,7 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -72,6 +72,11 @@ def process_page(body: bytes, content_type: str | None, decided: dict[str, Any] 
     return result
 
 
+def _ready() -> bool:
+    """Warm-up task: a worker that ran it has imported this module and the extractor."""
+    return True
+
+
 def _watch_parent(parent: int) -> None:
     """Worker initializer: exit when the crawler is gone, even when it was killed (SIGKILL)."""
     def watch() -> None:
@@ -95,11 +100,17 @@ def _reactor() -> Any:
     return reactor
 
 
-def _deferred(future: Future[PageResult]) -> Deferred[PageResult]:
-    """A Deferred fired on the reactor thread when a pool future completes."""
-    d: Deferred[PageResult] = Deferred()
+T = TypeVar("T")
 
-    def done(f: Future[PageResult]) -> None:
+
+def _deferred(future: Future[T]) -> Deferred[T]:
+    """A Deferred fired on the reactor thread when a pool future completes."""
+    d: Deferred[T] = Deferred()
+
+    def done(f: Future[T]) -> None:
+        if f.cancelled():  # the pool was shut down first
+            _reactor().callFromThread(_fire_error, d, BrokenProcessPool("cancelled at shutdown"))
+            return
         exc = f.exception()
         if exc is not None:
             _reactor().callFromThread(_fire_error, d, exc)
@@ -110,12 +121,12 @@ def _deferred(future: Future[PageResult]) -> Deferred[PageResult]:
     return d
 
 
-def _fire(d: Deferred[PageResult], result: PageResult) -> None:
+def _fire(d: Deferred[T], result: T) -> None:
     if not d.called:
         d.callback(result)
 
 
-def _fire_error(d: Deferred[PageResult], exc: BaseException) -> None:
+def _fire_error(d: Deferred[Any], exc: BaseException) -> None:
     if not d.called:
         d.errback(exc)
 
@@ -142,6 +153,9 @@ class ExtractPipeline:
         self.slots = DeferredSemaphore(max(1, workers) * 4)
         self.quarantine: ProcessPoolExecutor | None = None
         self.quarantine_slot = DeferredSemaphore(1)
+        # Each pool's warm-up: EXTRACT_TIMEOUT counts from when a started worker takes the page, not
+        # while fresh interpreters spawn and import the extractor (seconds on a loaded machine).
+        self.warm: dict[int, Deferred[bool]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -153,7 +167,7 @@ class ExtractPipeline:
 
     def spider_opened(self) -> None:
         if self.workers:
-            self.pool = _pool(self.workers)
+            self.pool = self._new_pool(self.workers)
             logger.info("extraction runs in %d worker processes", self.workers)
 
     def spider_closed(self) -> None:
@@ -161,6 +175,28 @@ class ExtractPipeline:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
         self.pool = self.quarantine = None
+        self.warm.clear()
+
+    def _new_pool(self, workers: int) -> ProcessPoolExecutor:
+        pool = _pool(workers)
+        warm: Deferred[bool] = _deferred(pool.submit(_ready))
+        warm.addErrback(lambda _failure: False)  # a pool broken while starting shows on first use
+        self.warm[id(pool)] = warm
+        return pool
+
+    async def _until_ready(self, pool: ProcessPoolExecutor) -> None:
+        """Wait for the pool's warm-up (a pool that breaks while starting is the caller's to see)."""
+        warm = self.warm.get(id(pool))
+        if warm is None or warm.called:
+            return
+        done: Deferred[None] = Deferred()
+
+        def passed(result: bool) -> bool:
+            done.callback(None)
+            return result
+
+        warm.addCallback(passed)  # never fails: its errors became False in _new_pool
+        await maybe_deferred_to_future(done)
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageCapture):
@@ -194,7 +230,7 @@ class ExtractPipeline:
         await maybe_deferred_to_future(self.quarantine_slot.acquire())
         try:
             if self.quarantine is None:
-                self.quarantine = _pool(1)
+                self.quarantine = self._new_pool(1)
             quarantine = self.quarantine
             try:
                 return await self._run(quarantine, args)
@@ -206,6 +242,7 @@ class ExtractPipeline:
 
     async def _run(self, pool: ProcessPoolExecutor, args: tuple[Any, ...]) -> PageResult:
         """The page function in `pool`; BrokenProcessPool when a worker died, WorkerTimeout."""
+        await self._until_ready(pool)
         try:
             future = pool.submit(self.page_function, *args)
         except RuntimeError as exc:  # shut down after breaking
@@ -232,9 +269,11 @@ class ExtractPipeline:
             self.stats.inc_value("extract/pool/restarted")
             logger.warning("extraction worker pool broke; starting a new one")
             broken.shutdown(wait=False, cancel_futures=True)
-            self.pool = _pool(self.workers)
+            self.warm.pop(id(broken), None)
+            self.pool = self._new_pool(self.workers)
         elif self.quarantine is broken:
             broken.shutdown(wait=False, cancel_futures=True)
+            self.warm.pop(id(broken), None)
             self.quarantine = None
 
     def _lost_worker(self, item: PageCapture, exc: Exception) -> PageCapture:
