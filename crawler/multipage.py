@@ -26,7 +26,6 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import maybe_deferred_to_future
-from scrapy.utils.url import url_is_from_any_domain
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
@@ -78,7 +77,7 @@ async def article(spider: PortalSpider, response: Response, capture: PageCapture
     for number, url in enumerate(pages.urls[1:], start=2):
         if limit and number > limit:
             missing.append({"url": url, "page": number, "reason": "over_limit"})
-        elif not url_is_from_any_domain(url, spider.allowed_domains):
+        elif not _in_scope(url, spider.allowed_domains):
             missing.append({"url": url, "page": number, "reason": "offsite"})
         else:
             todo.append({"url": url, "page": number})
@@ -161,6 +160,12 @@ def _finish(spider: PortalSpider, state: dict[str, Any]) -> PageCapture:
         stats.inc_value("portal/multipage/incomplete")
         logger.warning("%s: %d of %d pages missing", first.url, len(first.missing_parts), state["total"])
     return first
+
+
+def _in_scope(url: str, domains: list[str]) -> bool:
+    """The URL's host is one of the site's allowed domains or under one (as Scrapy's offsite rule)."""
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == d.lower() or host.endswith("." + d.lower()) for d in domains)
 
 
 def _part(number: int, url: str, status: int, fetched_at: datetime, body: bytes,
