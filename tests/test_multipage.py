@@ -7,15 +7,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from parsel import Selector
 
 from crawler.pagination import article_pages
 from demo.portal import Article, DemoPortal, serve
+from pipelines.extraction.evaluate import load_corpus
 from pipelines.extraction.multipage import merge_documents
 from pipelines.storage import open_store
 from pipelines.storage.archive import Archive
 from tests.conftest import Portal, crawl, run_scrapy, write_demo_site
 
 BASE = "http://www.example.gov.cn/zwgk/202401/"
+PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
 PAGER_CHROME = ("上一页", "下一页", "createPageHTML", "共3页", "countPage")
 
 
@@ -56,6 +59,22 @@ def test_article_pages(html: str, url: str, links: list[tuple[str, str]], want: 
         assert found is not None
         assert found.urls == [BASE + u for u in want]
         assert found.current == current
+
+
+def test_corpus_multipage_articles_are_found_from_any_of_their_pages() -> None:
+    """The whole multi-page articles of the extraction corpus (both pager styles) are what the spider
+    finds from each of their pages (the corpus gate scores their merged text)."""
+    whole = [p for p in load_corpus(PAGES) if p.parts]
+    assert {page.label["family"] for page in whole} >= {"TRS multi-page (whole)",
+                                                        "small CMS multi-page (pager links)"}
+    for page in whole:
+        urls = [page.label["url"], *(url for url, _ in page.parts)]
+        for current, (url, html) in enumerate(zip(urls, [page.html, *(h for _, h in page.parts)],
+                                                  strict=True)):
+            links = [(a.attrib.get("href", ""), " ".join(a.xpath(".//text()").getall()))
+                     for a in Selector(text=html).xpath("//a[@href]")]
+            found = article_pages(html, url, links)
+            assert found is not None and (found.urls, found.current) == (urls, current), url
 
 
 def test_merge_documents_keeps_first_page_metadata_and_page_order() -> None:
