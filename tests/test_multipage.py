@@ -184,9 +184,10 @@ def test_crawl_archives_every_page_and_merges_the_article(multipage_portal: Port
         first = archive.captures(demo.url(art.path))
         assert [c.kind for c in first] == ["revisit", "capture"]
         assert _norm(archive.document(first[0])["text"]) == _norm(art.body_text)
-        for page in range(1, art.pages):
-            latest = archive.captures(demo.url(art.page_path(page)))[0]
+        for page in range(1, art.pages):  # re-checked with their article only, never alone
+            latest, *older = archive.captures(demo.url(art.page_path(page)))
             assert (latest.kind, archive.document(latest, resolve=False)["status"]) == ("revisit", 304)
+            assert [c.kind for c in older] == ["capture"]
 
     # A change on the last page only: the article is a new version (its first page's bytes did not
     # change), merged from the last page's new bytes and the other pages' archived ones.
@@ -202,13 +203,25 @@ def test_crawl_archives_every_page_and_merges_the_article(multipage_portal: Port
 
 
 @pytest.mark.e2e
-def test_missing_page_leaves_the_article_incomplete(multipage_portal: Portal, tmp_path: Path) -> None:
+def test_missing_pages_leave_the_article_incomplete(multipage_portal: Portal, tmp_path: Path) -> None:
+    """A page that answers 404, and pages over ARTICLE_MAX_PAGES: the article is archived with the
+    pages it has (the one after a 404 too) and names the others."""
     demo = multipage_portal
-    art = next(a for a in _split(demo.portal) if a.pager == "trs")
-    demo.portal.gone.add(art.page_path(1))
+    trs = next(a for a in _split(demo.portal) if a.pager == "trs")
+    links = next(a for a in _split(demo.portal) if a.pager == "links")
+    demo.portal.gone.add(trs.page_path(1))
     uri = (tmp_path / "archive").as_uri()
-    result = crawl("demo", demo.sites_dir, uri, tmp_path)
+    result = crawl("demo", demo.sites_dir, uri, tmp_path, settings={"ARTICLE_MAX_PAGES": "2"})
     assert result.returncode == 0, result.stderr[-3000:]
-    doc = _check_article(Archive(open_store(uri)), demo, art, gone={1})
-    assert doc["incomplete"][0]["reason"] == "http_404"
-    assert any(demo.url(art.page_path(1)) in e and "http_404" in e for e in doc["errors"])
+    archive = Archive(open_store(uri))
+    # ARTICLE_MAX_PAGES=2 leaves the TRS article's third page out too
+    doc = _check_article(archive, demo, trs, gone={1, 2})
+    assert [m["reason"] for m in doc["incomplete"]] == ["http_404", "over_limit"]
+    assert any(demo.url(trs.page_path(1)) in e and "http_404" in e for e in doc["errors"])
+    doc = _check_article(archive, demo, links, gone={2})
+    assert [m["reason"] for m in doc["incomplete"]] == ["over_limit"]
+    # without the limit, the page after the 404 is fetched and merged
+    again = crawl("demo", demo.sites_dir, (tmp_path / "second").as_uri(), tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    doc = _check_article(Archive(open_store((tmp_path / "second").as_uri())), demo, trs, gone={1})
+    assert [m["reason"] for m in doc["incomplete"]] == ["http_404"]
