@@ -66,6 +66,10 @@ def main() -> int:
     print("\nGet an archived page back by its URL (paste from the project folder):")
     print(f"  {prefix}.venv/bin/scrapy archive get {shlex.quote(base + example.path)}")
     print(f"  {prefix}.venv/bin/scrapy archive list {shlex.quote(base + example.path)}")
+    if example.pages > 1:
+        print(f"(it runs over {example.pages} pages, each archived under its own URL, e.g. "
+              f"{base + example.page_path(1)}; the article's document holds their text merged, "
+              f"and `new` counts them)")
     return code
 
 
