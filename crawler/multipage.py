@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 # Above list pages (10) and articles (0): a started article is finished before others begin, so few
 # first pages wait in memory at a time.
 PART_PRIORITY = 20
-_STEM = re.compile(r"^([\w.-]+?)(?:_\d{1,3})?\.s?html?$", re.I)
+_STEM = re.compile(r"^([\w.-]+)\.s?html?$", re.I)
 
 
 def announced(response: TextResponse) -> ArticlePages | None:
@@ -53,7 +53,10 @@ def announced(response: TextResponse) -> ArticlePages | None:
     m = _STEM.match(posixpath.basename(urlsplit(response.url).path))
     if m is None:
         return None
-    if "createPageHTML" not in text and f"{m.group(1)}_" not in text:
+    stem, base = m.group(1), m.group(1).rsplit("_", 1)[0]
+    # t…_123.html links t…_123_1.html; a later page t…_123_2.html links t…_123.html
+    if ("createPageHTML" not in text and f"{stem}_" not in text
+            and (base == stem or f"{base}." not in text)):
         return None
     links = [(a.attrib.get("href", ""), " ".join(a.xpath(".//text()").getall()))
              for a in response.xpath("//a[@href]")]
