@@ -109,13 +109,14 @@ async def part(spider: PortalSpider, response: Response,
                                             _content_type(headers), None))
         else:
             state["missing"].append({"url": url, "page": number, "reason": f"http_{record.status}"})
-    elif not isinstance(response, TextResponse):
-        state["missing"].append({"url": url, "page": number, "reason": "not_text"})
     else:
         record.part_of = {"url": state["first"].url, "page": number}
-        yield record
-        state["parts"].append(_part(number, url, record.status, record.fetched_at, record.body,
-                                    record.content_type, record.decoding))
+        yield record  # archived raw whatever it is
+        if isinstance(response, TextResponse):
+            state["parts"].append(_part(number, url, record.status, record.fetched_at, record.body,
+                                        record.content_type, record.decoding))
+        else:
+            state["missing"].append({"url": url, "page": number, "reason": "not_text"})
     async for out in _next(spider, state):
         yield out
 
