@@ -94,8 +94,10 @@ class DemoPortal:
         # Multi-page articles (`make demo`, tests/test_multipage.py): the newest 要闻 (UTF-8) over
         # three pages the TRS way, the second 工作动态 (GBK) over three with pager links.
         self.part_paths: dict[str, tuple[Article, int]] = {}
-        # Paths answering 404 (a page of an article gone missing).
+        # Paths answering 404 (a page of an article gone missing), and paths whose answer waits
+        # while they are listed here (at most a minute: a crawl can be killed meanwhile).
         self.gone: set[str] = set()
+        self.stalled: set[str] = set()
         if multipage:
             for art, pager in ((self.articles["yw"][0], "trs"), (self.articles["gzdt"][1], "links")):
                 art.paragraphs += [p for p in content.PARAGRAPHS if p not in art.paragraphs][
@@ -270,6 +272,9 @@ def _handler(portal: DemoPortal) -> type[BaseHTTPRequestHandler]:
             portal.requests.append(self.path)
             if portal.delay > 0:
                 time.sleep(portal.delay)
+            deadline = time.monotonic() + 60
+            while self.path in portal.stalled and time.monotonic() < deadline:
+                time.sleep(0.05)
             status, ctype, body, modified = portal.respond(self.path)
             etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
             if status == 200 and self._not_modified(etag, modified):

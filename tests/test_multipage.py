@@ -2,6 +2,10 @@
 its own capture, and their text merged in page order into the first page's document."""
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import time
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +19,7 @@ from pipelines.extraction.evaluate import load_corpus
 from pipelines.extraction.multipage import merge_documents
 from pipelines.storage import open_store
 from pipelines.storage.archive import Archive
-from tests.conftest import Portal, crawl, run_scrapy, write_demo_site
+from tests.conftest import PROJECT, SCRAPY, Portal, crawl, run_scrapy, write_demo_site
 
 BASE = "http://www.example.gov.cn/zwgk/202401/"
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
@@ -225,3 +229,48 @@ def test_missing_pages_leave_the_article_incomplete(multipage_portal: Portal, tm
     assert again.returncode == 0, again.stderr[-3000:]
     doc = _check_article(Archive(open_store((tmp_path / "second").as_uri())), demo, trs, gone={1})
     assert [m["reason"] for m in doc["incomplete"]] == ["http_404"]
+
+
+@pytest.mark.e2e
+def test_killed_mid_article_keeps_the_pages_fetched(multipage_portal: Portal, tmp_path: Path) -> None:
+    """SIGKILL while the article's last page is being fetched: the page before it is already archived
+    raw; the next run archives the article, that page found in the archive (the killed run saved no
+    index, so no ETag is known: fetched whole, same bytes → a revisit) and merged."""
+    demo = multipage_portal
+    art = next(a for a in _split(demo.portal) if a.pager == "links")
+    demo.portal.stalled.add(art.page_path(2))
+    uri = (tmp_path / "archive").as_uri()
+    archive = Archive(open_store(uri))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.update(SITES_DIR=str(demo.sites_dir), ARCHIVE_URI=uri, ARCHIVE_SPOOL_DIR=str(tmp_path / "spool"))
+    with open(tmp_path / "killed.log", "wb") as log:
+        proc = subprocess.Popen([SCRAPY, "crawl", "portal", "-a", "site=demo"], cwd=PROJECT, env=env,
+                                stdout=log, stderr=log)
+        try:
+            deadline = time.monotonic() + 60
+            while (not archive.captures(demo.url(art.page_path(1))) and proc.poll() is None
+                   and time.monotonic() < deadline):
+                time.sleep(0.05)
+            while art.page_path(2) not in demo.portal.requests and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert proc.poll() is None, (tmp_path / "killed.log").read_text()
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=30)
+    [kept] = archive.captures(demo.url(art.page_path(1)))
+    assert archive.raw_response(kept)[2] == demo.portal.respond(art.page_path(1))[2]
+    assert archive.captures(demo.url(art.path)) == []  # the first page waits for the others
+
+    demo.portal.stalled.clear()
+    result = crawl("demo", demo.sites_dir, uri, tmp_path, extra_env={"ARCHIVE_SPOOL_DIR":
+                                                                       str(tmp_path / "spool")})
+    assert result.returncode == 0, result.stderr[-3000:]
+    doc = archive.document(archive.captures(demo.url(art.path))[0])
+    assert _norm(doc["text"]) == _norm(art.body_text) and doc["incomplete"] == []
+    revisit, capture = archive.captures(demo.url(art.page_path(1)))
+    assert (revisit.kind, capture.name) == ("revisit", kept.name)
+    assert doc["pages"][1]["stamp"] == revisit.timestamp
+    assert archive.document(revisit, resolve=False)["profile"].endswith("identical-payload-digest")
