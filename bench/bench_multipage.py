@@ -6,7 +6,8 @@ On the demo portal's pages (rendered in-process, no network), in the same run:
 
 - detection, on every article page the spider reads (`crawler.multipage.announced`), against
   the page's extraction in a worker (`pipelines.extract.process_page`): a single-page article (the
-  cheap pre-check says no) and a multi-page article's first page (the page's links are parsed);
+  cheap pre-check says no), a TRS multi-page article's first page (its createPageHTML call is read)
+  and a pager-link one's (the page's links are parsed);
 - the merge: `process_page` of a three-page article's first page with its two other pages against
   the three pages extracted one by one (the later pages are extracted a second time for their own
   document, so the article costs its pages' extraction twice over less the first page).
@@ -66,7 +67,10 @@ def main() -> None:
         _, ctype, body, _ = portal.respond(path)
         return lambda: process_page(body, ctype, None, "http://127.0.0.1:8765" + path, {})
 
-    for name, art in (("single-page article", single), ("multi-page, first page", split)):
+    links = portal.articles["gzdt"][1]
+    assert links.pages == 3 and links.pager == "links"
+    for name, art in (("single-page article", single), ("TRS multi-page, 1st page", split),
+                      ("pager-link multi-page", links)):
         # detection against building the response and decoding it (what the spider has anyway)
         with_detect, without, _ = _paired(detect(art.path),
                                           lambda a=art: _response(portal, a.path).text,  # type: ignore[misc]

@@ -14,6 +14,7 @@ conditional GET that answers 304 is merged from the bytes the archive holds.
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
 import posixpath
 import re
@@ -44,23 +45,35 @@ logger = logging.getLogger(__name__)
 # first pages wait in memory at a time.
 PART_PRIORITY = 20
 _STEM = re.compile(r"^([\w.-]+)\.s?html?$", re.I)
+_LINK = re.compile(r"""<a\s[^>]*?\bhref\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))[^>]*>(.{0,300}?)</a\s*>""",
+                   re.I | re.S)
+_TAG = re.compile(r"<[^>]*>")
 
 
 def announced(response: TextResponse) -> ArticlePages | None:
-    """The pages the article page announces, or None. Pages that cannot be paginated (no createPageHTML,
-    no link to a numbered sibling in the raw text) are not parsed for links."""
+    """The pages the article page announces, or None. The page is parsed for links only when its raw
+    text names a numbered sibling (TRS pages are read from their createPageHTML call alone)."""
     text = response.text
     m = _STEM.match(posixpath.basename(urlsplit(response.url).path))
     if m is None:
         return None
     stem, base = m.group(1), m.group(1).rsplit("_", 1)[0]
     # t…_123.html links t…_123_1.html; a later page t…_123_2.html links t…_123.html
-    if ("createPageHTML" not in text and f"{stem}_" not in text
-            and (base == stem or f"{base}." not in text)):
+    linked = f"{stem}_" in text or (base != stem and f"{base}." in text)
+    if "createPageHTML" not in text and not linked:
         return None
-    links = [(a.attrib.get("href", ""), " ".join(a.xpath(".//text()").getall()))
-             for a in response.xpath("//a[@href]")]
-    return article_pages(text, response.url, links)
+    return article_pages(text, response.url, _sibling_links(text, base) if linked else [])
+
+
+def _sibling_links(text: str, base: str) -> list[tuple[str, str]]:
+    """(href, text) of the page's links whose href names `base` (a regex scan: the page is not
+    parsed on the spider's core for the few links a pager has)."""
+    out = []
+    for m in _LINK.finditer(text):
+        href = html.unescape(m.group(2) or m.group(3) or m.group(4) or "")
+        if base in href:
+            out.append((href, html.unescape(_TAG.sub("", m.group(5)))))
+    return out
 
 
 async def article(spider: PortalSpider, response: Response, capture: PageCapture) -> AsyncIterator[Any]:

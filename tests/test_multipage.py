@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from parsel import Selector
+from scrapy.http import HtmlResponse
 
+from crawler.multipage import announced
 from crawler.pagination import article_pages
 from demo.portal import Article, DemoPortal, serve
 from pipelines.extraction.evaluate import load_corpus
@@ -67,18 +68,22 @@ def test_article_pages(html: str, url: str, links: list[tuple[str, str]], want: 
 
 def test_corpus_multipage_articles_are_found_from_any_of_their_pages() -> None:
     """The whole multi-page articles of the extraction corpus (both pager styles) are what the spider
-    finds from each of their pages (the corpus gate scores their merged text)."""
-    whole = [p for p in load_corpus(PAGES) if p.parts]
+    finds from each of their pages (the corpus gate scores their merged text), and their single
+    pages are not."""
+    corpus = load_corpus(PAGES)
+    whole = [p for p in corpus if p.parts]
     assert {page.label["family"] for page in whole} >= {"TRS multi-page (whole)",
                                                         "small CMS multi-page (pager links)"}
     for page in whole:
         urls = [page.label["url"], *(url for url, _ in page.parts)]
         for current, (url, html) in enumerate(zip(urls, [page.html, *(h for _, h in page.parts)],
                                                   strict=True)):
-            links = [(a.attrib.get("href", ""), " ".join(a.xpath(".//text()").getall()))
-                     for a in Selector(text=html).xpath("//a[@href]")]
-            found = article_pages(html, url, links)
+            found = announced(HtmlResponse(url, body=html.encode(), encoding="utf-8"))
             assert found is not None and (found.urls, found.current) == (urls, current), url
+    for page in corpus:
+        if not page.parts and page.label.get("url") and "multipage" not in page.id:
+            response = HtmlResponse(page.label["url"], body=page.html.encode(), encoding="utf-8")
+            assert announced(response) is None, page.id
 
 
 def test_merge_documents_keeps_first_page_metadata_and_page_order() -> None:
