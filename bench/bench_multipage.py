@@ -68,7 +68,7 @@ def main() -> None:
         return lambda: process_page(body, ctype, None, "http://127.0.0.1:8765" + path, {})
 
     links = portal.articles["gzdt"][1]
-    assert links.pages == 3 and links.pager == "links"
+    assert links.pages > 1 and links.pager == "links"
     for name, art in (("single-page article", single), ("TRS multi-page, 1st page", split),
                       ("pager-link multi-page", links)):
         # detection against building the response and decoding it (what the spider has anyway)

@@ -7,7 +7,7 @@ pagination, 工作动态 in GBK with a correct HTTP header and a 下一页 link,
 gb2312 in a <meta> tag only. Articles carry the usual chrome: breadcrumb, 信息来源/发布日期 line,
 share/print/close links, 上一篇/下一篇, 责任编辑, 新媒体/微信/手机版 footer. Tests mutate articles
 (`change`, `remove`) to exercise re-crawls; ETag / Last-Modified and 304 are supported. With
-`multipage` two articles are split over three pages each (`make demo` serves them).
+`multipage` two articles are split over three and four pages (`make demo` serves them).
 """
 from __future__ import annotations
 
@@ -92,17 +92,18 @@ class DemoPortal:
                 n += 1
             self.articles[slug] = column
         # Multi-page articles (`make demo`, tests/test_multipage.py): the newest 要闻 (UTF-8) over
-        # three pages the TRS way, the second 工作动态 (GBK) over three with pager links.
+        # three pages the TRS way, the second 工作动态 (GBK) over four with pager links.
         self.part_paths: dict[str, tuple[Article, int]] = {}
         # Paths answering 404 (a page of an article gone missing), and paths whose answer waits
         # while they are listed here (at most a minute: a crawl can be killed meanwhile).
         self.gone: set[str] = set()
         self.stalled: set[str] = set()
         if multipage:
-            for art, pager in ((self.articles["yw"][0], "trs"), (self.articles["gzdt"][1], "links")):
-                art.paragraphs += [p for p in content.PARAGRAPHS if p not in art.paragraphs][
-                    art.id % 5:art.id % 5 + 3]
-                art.pages, art.pager = 3, pager
+            for art, pager, pages in ((self.articles["yw"][0], "trs", 3),
+                                      (self.articles["gzdt"][1], "links", 4)):
+                more = [p for p in content.PARAGRAPHS if p not in art.paragraphs]
+                art.paragraphs += more[art.id % 5:art.id % 5 + 2 * pages - 3]
+                art.pages, art.pager = pages, pager
                 for page in range(1, art.pages):
                     self.part_paths[art.page_path(page)] = (art, page)
         self.lock = threading.Lock()
@@ -328,7 +329,7 @@ def main() -> None:
     parser.add_argument("--fail-with", type=int, metavar="STATUS",
                         help="answer every request with this status (a broken portal)")
     parser.add_argument("--multipage", action="store_true",
-                        help="two articles split over three pages each (TRS and pager links)")
+                        help="two articles split over three and four pages (TRS, pager links)")
     args = parser.parse_args()
     portal = DemoPortal(args.per_column, args.per_page, multipage=args.multipage)
     portal.fail_with = args.fail_with

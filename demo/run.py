@@ -24,7 +24,7 @@ def main() -> int:
     archive = os.environ.get("ARCHIVE_URI") or (PROJECT / "archive").as_uri()
     # A portal with some history (90 articles, 10 a list page), as real columns have; the tests
     # use the smaller default portal.
-    # Two of its articles run over three pages each (multi-page articles, issue 4).
+    # Two of its articles run over three and four pages (multi-page articles, issue 4).
     portal = DemoPortal(per_column=int(os.environ.get("DEMO_PER_COLUMN", "30")), per_page=10,
                         multipage=True)
     try:
