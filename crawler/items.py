@@ -21,6 +21,13 @@ class PageCapture:
     # and this holds the server's own bytes and headers of the main document (`server_body`, None
     # when the browser did not expose them), `by`, `reason`, `encoding`, `navigations`.
     rendering: dict[str, Any] | None = None
+    # Multi-page articles (crawler/multipage.py). On the first page: its other pages as fetched, in
+    # order (`url`, `page`, `status`, `stamp`, `raw_sha1`, `body`, `content_type`, `decoding`), merged
+    # into its document, and the pages that could not be had (`url`, `page`, `reason`). On any
+    # other page: the first page's URL and this page's number (`url`, `page`).
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    missing_parts: list[dict[str, Any]] = field(default_factory=list)
+    part_of: dict[str, Any] | None = None
     # Filled in by the pipelines, stage by stage.
     decoding: dict[str, Any] | None = None
     html: str | None = None

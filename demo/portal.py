@@ -6,7 +6,8 @@ Three columns in the styles the archive meets in the wild: 要闻 in UTF-8 with 
 pagination, 工作动态 in GBK with a correct HTTP header and a 下一页 link, 通知公告 in GBK labelled
 gb2312 in a <meta> tag only. Articles carry the usual chrome: breadcrumb, 信息来源/发布日期 line,
 share/print/close links, 上一篇/下一篇, 责任编辑, 新媒体/微信/手机版 footer. Tests mutate articles
-(`change`, `remove`) to exercise re-crawls; ETag / Last-Modified and 304 are supported.
+(`change`, `remove`) to exercise re-crawls; ETag / Last-Modified and 304 are supported. With
+`multipage` two articles are split over three and four pages (`make demo` serves them).
 """
 from __future__ import annotations
 
@@ -37,11 +38,25 @@ class Article:
     paragraphs: list[str]
     modified: datetime = field(default_factory=lambda: datetime(2026, 11, 21, tzinfo=UTC))
     removed: bool = False
+    # A multi-page article: its paragraphs split over `pages` pages, paginated the TRS way
+    # (createPageHTML; page i is t…_i.html) or by pager links (page i is t…_{i+1}.html).
+    pages: int = 1
+    pager: str = "trs"
 
     @property
     def path(self) -> str:
         d = self.published
         return f"/{self.column}/{d:%Y%m}/t{d:%Y%m%d}_{self.id}.html"
+
+    def page_path(self, page: int) -> str:
+        """The path of page `page` (0: the article's own)."""
+        if page == 0:
+            return self.path
+        return self.path[:-5] + f"_{page if self.pager == 'trs' else page + 1}.html"
+
+    def page_paragraphs(self, page: int) -> list[str]:
+        per = -(-len(self.paragraphs) // self.pages)
+        return self.paragraphs[page * per:(page + 1) * per]
 
     @property
     def body_text(self) -> str:
@@ -51,7 +66,7 @@ class Article:
 
 class DemoPortal:
     def __init__(self, per_column: int = 7, per_page: int = 3, seed: int = 0,
-                 delay: float = 0.0) -> None:
+                 delay: float = 0.0, multipage: bool = False) -> None:
         self.per_page = per_page
         # Seconds each response waits before it is sent: a slow portal, so that tests can stop a
         # crawl (SIGKILL, an archive outage) while it is under way.
@@ -76,6 +91,21 @@ class DemoPortal:
                 self.by_path[art.path] = art
                 n += 1
             self.articles[slug] = column
+        # Multi-page articles (`make demo`, tests/test_multipage.py): the newest 要闻 (UTF-8) over
+        # three pages the TRS way, the second 工作动态 (GBK) over four with pager links.
+        self.part_paths: dict[str, tuple[Article, int]] = {}
+        # Paths answering 404 (a page of an article gone missing), and paths whose answer waits
+        # while they are listed here (at most a minute: a crawl can be killed meanwhile).
+        self.gone: set[str] = set()
+        self.stalled: set[str] = set()
+        if multipage:
+            for art, pager, pages in ((self.articles["yw"][0], "trs", 3),
+                                      (self.articles["gzdt"][1], "links", 4)):
+                more = [p for p in content.PARAGRAPHS if p not in art.paragraphs]
+                art.paragraphs += more[art.id % 5:art.id % 5 + 2 * pages - 3]
+                art.pages, art.pager = pages, pager
+                for page in range(1, art.pages):
+                    self.part_paths[art.page_path(page)] = (art, page)
         self.lock = threading.Lock()
         self.requests: list[str] = []
         # A broken portal: every path (robots.txt included) answers this status, e.g. 500.
@@ -148,14 +178,28 @@ class DemoPortal:
 </ul>{pager}</div>"""
         return self._page(slug, f"{name}_{content.SITE_NAME}", body)
 
-    def render_article(self, art: Article) -> str:
+    def _pager(self, art: Article, page: int) -> str:
+        if art.pages == 1:
+            return ""
+        stem = art.path.rsplit("/", 1)[1][:-5]
+        if art.pager == "trs":
+            return (f'<div id="page_div"><script>var currentPage = {page}; var countPage = {art.pages};'
+                    f'\ncreatePageHTML(countPage, currentPage, "{stem}", "html");</script></div>')
+        names = [art.page_path(p).rsplit("/", 1)[1] for p in range(art.pages)]
+        links = [f'<a href="{names[p]}">{p + 1}</a>' if p != page else f"<span>{p + 1}</span>"
+                 for p in range(art.pages)]
+        if page + 1 < art.pages:
+            links.append(f'<a href="{names[page + 1]}">下一页</a>')
+        return f'<div class="pages">{" ".join(links)} 共{art.pages}页</div>'
+
+    def render_article(self, art: Article, page: int = 0) -> str:
         _, name, _, _ = self._column(art.column)
         col = [a for a in self.articles[art.column] if not a.removed]
         i = col.index(art)
         prev_a, next_a = (col[i - 1] if i else None), (col[i + 1] if i + 1 < len(col) else None)
         prev_l = f'<a href="{prev_a.path}">{html.escape(prev_a.title)}</a>' if prev_a else "没有了"
         next_l = f'<a href="{next_a.path}">{html.escape(next_a.title)}</a>' if next_a else "没有了"
-        paras = "\n".join(f"<p>　　{html.escape(p)}</p>" for p in art.paragraphs)
+        paras = "\n".join(f"<p>　　{html.escape(p)}</p>" for p in art.page_paragraphs(page))
         pub = art.published
         heads = (f'<meta name="ArticleTitle" content="{html.escape(art.title)}">\n'
                  f'<meta name="PubDate" content="{pub:%Y-%m-%d %H:%M}">\n'
@@ -170,7 +214,7 @@ class DemoPortal:
 <div class="share">分享到：<a href="#">微信</a> <a href="#">微博</a>　<a href="javascript:window.print()">【打印本页】</a> <a href="javascript:window.close()">【关闭窗口】</a></div>
 <div class="TRS_Editor">
 {paras}
-</div>
+</div>{self._pager(art, page)}
 <div class="editor">（责任编辑：{art.editor}）</div>
 <div class="prenext"><p>上一篇：{prev_l}</p><p>下一篇：{next_l}</p></div>
 </div>"""
@@ -197,11 +241,11 @@ class DemoPortal:
         if path in ("/", "/index.html"):
             return 200, "text/html; charset=utf-8", self.render_home().encode(), None
         with self.lock:
-            art = self.by_path.get(path)
-            if art is not None:
+            art, page = self.part_paths.get(path) or (self.by_path.get(path), 0)
+            if art is not None and path not in self.gone:
                 if art.removed:
                     return 404, "text/html; charset=utf-8", "<h1>404 页面不存在</h1>".encode(), None
-                return (*self._encoded(art.column, self.render_article(art)), art.modified)
+                return (*self._encoded(art.column, self.render_article(art, page)), art.modified)
             parts = path.strip("/").split("/")
             if len(parts) == 2 and parts[0] in self.articles:
                 name = parts[1]
@@ -229,6 +273,9 @@ def _handler(portal: DemoPortal) -> type[BaseHTTPRequestHandler]:
             portal.requests.append(self.path)
             if portal.delay > 0:
                 time.sleep(portal.delay)
+            deadline = time.monotonic() + 60
+            while self.path in portal.stalled and time.monotonic() < deadline:
+                time.sleep(0.05)
             status, ctype, body, modified = portal.respond(self.path)
             etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
             if status == 200 and self._not_modified(etag, modified):
@@ -281,8 +328,10 @@ def main() -> None:
     parser.add_argument("--per-page", type=int, default=3)
     parser.add_argument("--fail-with", type=int, metavar="STATUS",
                         help="answer every request with this status (a broken portal)")
+    parser.add_argument("--multipage", action="store_true",
+                        help="two articles split over three and four pages (TRS, pager links)")
     args = parser.parse_args()
-    portal = DemoPortal(args.per_column, args.per_page)
+    portal = DemoPortal(args.per_column, args.per_page, multipage=args.multipage)
     portal.fail_with = args.fail_with
     server, base = serve(portal, args.host, args.port)
     print(f"demo portal on {base}/ (Ctrl-C to stop)", flush=True)

@@ -24,7 +24,9 @@ def main() -> int:
     archive = os.environ.get("ARCHIVE_URI") or (PROJECT / "archive").as_uri()
     # A portal with some history (90 articles, 10 a list page), as real columns have; the tests
     # use the smaller default portal.
-    portal = DemoPortal(per_column=int(os.environ.get("DEMO_PER_COLUMN", "30")), per_page=10)
+    # Two of its articles run over three and four pages (multi-page articles, issue 4).
+    portal = DemoPortal(per_column=int(os.environ.get("DEMO_PER_COLUMN", "30")), per_page=10,
+                        multipage=True)
     try:
         server, base = serve(portal, port=port)
     except OSError as exc:
@@ -64,6 +66,10 @@ def main() -> int:
     print("\nGet an archived page back by its URL (paste from the project folder):")
     print(f"  {prefix}.venv/bin/scrapy archive get {shlex.quote(base + example.path)}")
     print(f"  {prefix}.venv/bin/scrapy archive list {shlex.quote(base + example.path)}")
+    if example.pages > 1:
+        print(f"(it runs over {example.pages} pages, each archived under its own URL, e.g. "
+              f"{base + example.page_path(1)}; the article's document holds their text merged, "
+              f"and `new` counts them)")
     return code
 
 

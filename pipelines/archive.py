@@ -20,6 +20,7 @@ class for a record set aside in the spool's quarantine folder).
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -86,7 +87,23 @@ def document_for(item: PageCapture) -> dict[str, Any]:
     doc.update(item.document or {"text": None, "title": None})
     doc["extractor"] = {"name": EXTRACTOR_NAME, "version": EXTRACTOR_VERSION,
                         "layers": doc.pop("extracted_by", None)}
+    doc.update(_pages_of(item))
     return doc
+
+
+def _pages_of(item: PageCapture) -> dict[str, Any]:
+    """Multi-page articles: the first page's document lists every page it merged (`pages`: page
+    number, URL, the capture's stamp and sha1 — `archive get URL --at STAMP` gives that page) and the
+    pages it lacks (`incomplete`, empty when none); another page's says whose part it is."""
+    if item.part_of is not None:
+        return {"part_of": item.part_of["url"], "page": item.part_of["page"]}
+    if not item.parts and not item.missing_parts:
+        return {}
+    first = {"page": 1, "url": item.url, "stamp": stamp(item.fetched_at), "status": item.status,
+             "raw_sha1": hashlib.sha1(item.body).hexdigest()}
+    return {"pages": [first] + [{k: p.get(k) for k in ("page", "url", "stamp", "status", "raw_sha1")}
+                                for p in item.parts],
+            "incomplete": [dict(m) for m in item.missing_parts]}
 
 
 # -- records: what to write, as data (spooled as is) -------------------------------------------------

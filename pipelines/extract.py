@@ -35,6 +35,7 @@ from crawler.items import PageCapture
 from pipelines.encoding import decode_page
 from pipelines.extraction import extract_document
 from pipelines.extraction.document import ExtractionError
+from pipelines.extraction.multipage import merge_documents
 from pipelines.repair import repair_document
 
 logger = logging.getLogger(__name__)
@@ -55,8 +56,32 @@ class PageResult:
 
 
 def process_page(body: bytes, content_type: str | None, decided: dict[str, Any] | None, url: str,
+                 overrides: dict[str, str] | None,
+                 parts: list[dict[str, Any]] | None = None) -> PageResult:
+    """Decode, extract and repair one page. Never raises for what the page holds.
+
+    `parts`: the other pages of a multi-page article this page is the first of (`url`, `body`,
+    `content_type`, `decoding` each); each is extracted too and the document is the merged article
+    (pipelines/extraction/multipage.py). A page that gives no text is named in `extra["part_errors"]`.
+    """
+    result = _process_one(body, content_type, decided, url, overrides)
+    if not parts:
+        return result
+    results = [result] + [_process_one(p["body"], p.get("content_type"), p.get("decoding"), p["url"],
+                                       overrides) for p in parts]
+    urls = [url] + [p["url"] for p in parts]
+    result.document = merge_documents([r.document for r in results])
+    result.repairs, result.glosses = sum(r.repairs for r in results), sum(r.glosses for r in results)
+    result.extra["part_errors"] = [f"page {i + 1} ({u}): {r.failure}: {r.error}"
+                                   for i, (u, r) in enumerate(zip(urls, results, strict=True))
+                                   if r.document is None]
+    if result.document is not None:  # the first page's failure is then one part error among others
+        result.failure = result.error = None
+    return result
+
+
+def _process_one(body: bytes, content_type: str | None, decided: dict[str, Any] | None, url: str,
                  overrides: dict[str, str] | None) -> PageResult:
-    """Decode, extract and repair one page. Never raises for what the page holds."""
     html, decision = decode_page(body, content_type, decided)
     result = PageResult(decision.as_dict(), bool(decision.undecodable_bytes))
     try:
@@ -201,7 +226,10 @@ class ExtractPipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageCapture):
             return item
-        args = (item.body, item.content_type, item.decoding, item.url, item.overrides)
+        args: tuple[Any, ...] = (item.body, item.content_type, item.decoding, item.url, item.overrides)
+        if item.parts:  # the first page of a multi-page article: its other pages are merged in
+            args += ([{k: p.get(k) for k in ("url", "body", "content_type", "decoding")}
+                      for p in item.parts if p.get("body") is not None],)
         if self.pool is None:
             result = self.page_function(*args)
         else:
@@ -290,6 +318,9 @@ class ExtractPipeline:
             return
         item.document = result.document
         self.stats.inc_value("extract/ok")
+        for error in result.extra.get("part_errors", []):  # pages of a multi-page article
+            self.stats.inc_value("extract/failed/part")
+            item.errors.append(f"extract: {error}")
         if result.repairs:
             self.stats.inc_value("repair/mojibake", result.repairs)
         if result.glosses:

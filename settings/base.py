@@ -38,6 +38,12 @@ DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
 
+# --- multi-page articles (crawler/multipage.py) --------------------------------------------------
+# An article page announcing more pages (TRS createPageHTML, a pager of …_2.html links) has them
+# fetched and archived each as its own capture; the first page's document holds the merged text.
+# Pages beyond this number are not fetched (listed as `over_limit` in its `incomplete`); 0: no limit.
+ARTICLE_MAX_PAGES = 50
+
 # --- the pipeline ------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     # Runs after HttpCompressionMiddleware (590) has un-gzipped the body, before the spider.

@@ -32,7 +32,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
-from crawler import hanweb
+from crawler import hanweb, multipage
 from crawler.items import PageCapture, StatusRecord
 from crawler.pagination import trs_next_page
 from pipelines.archive import store_from_settings
@@ -165,21 +165,29 @@ class PortalSpider(scrapy.Spider):
 
     def _rechecks(self) -> list[Entry]:
         settings = self.crawler.settings
-        if self.mode == "recrawl":
-            return self.index.in_range(self.since, self.until)
-        due = self.index.due(datetime.now(UTC), settings.getint("RECHECK_DAYS", 30),
-                             settings.getfloat("RECHECK_EVERY_DAYS", 7))
+        if self.mode == "recrawl":  # later pages of multi-page articles come with their first page
+            return [e for e in self.index.in_range(self.since, self.until) if not e.get("part_of")]
+        due = [e for e in self.index.due(datetime.now(UTC), settings.getint("RECHECK_DAYS", 30),
+                                         settings.getfloat("RECHECK_EVERY_DAYS", 7))
+               if not e.get("part_of")]
         limit = settings.getint("RECHECK_MAX", 0)
         return due[:limit] if limit > 0 else due
 
     def _article(self, url: str, column: str | None, entry: Entry | None) -> scrapy.Request:
-        meta: dict[str, Any] = {"column": column}
-        headers: dict[str, str] = {}
-        if entry is not None:
-            meta.update(previous=entry, handle_httpstatus_list=RECHECK_STATUSES)
-            if not self.full:
-                headers = conditional_headers(entry)
-        return scrapy.Request(url, self.parse_article, errback=self.failed, meta=meta, headers=headers)
+        meta, headers = self.recheck_of(entry)
+        # The first page of a multi-page article is fetched whole: its other pages are re-checked
+        # (crawler/multipage.py) only when it is, and a 304 would stop them there.
+        if entry is not None and entry.get("pages"):
+            headers = {}
+        return scrapy.Request(url, self.parse_article, errback=self.failed,
+                              meta={"column": column, **meta}, headers=headers)
+
+    def recheck_of(self, entry: Entry | None) -> tuple[dict[str, Any], dict[str, str]]:
+        """Request meta and headers that make a fetch of an archived URL a re-check."""
+        if entry is None:
+            return {}, {}
+        meta = {"previous": entry, "handle_httpstatus_list": RECHECK_STATUSES}
+        return meta, ({} if self.full else conditional_headers(entry))
 
     # -- list pages --------------------------------------------------------------------------------
     async def parse_list(self, response: Response) -> AsyncIterator[scrapy.Request]:
@@ -273,23 +281,42 @@ class PortalSpider(scrapy.Spider):
         return next_page(self.site, response)
 
     # -- articles ----------------------------------------------------------------------------------
-    def parse_article(self, response: Response) -> Iterable[PageCapture | StatusRecord]:
+    async def parse_article(self, response: Response) -> AsyncIterator[PageCapture | StatusRecord
+                                                                       | scrapy.Request]:
         stats = self.crawler.stats
+        if response.meta.get("previous") is not None:
+            stats.inc_value(f"portal/recheck/status/{response.status}")
+        record = self._record(response)
+        if isinstance(record, StatusRecord):
+            yield record
+            return
+        stats.inc_value("portal/articles/fetched")
+        async for out in multipage.article(self, response, record):  # itself, or its other pages
+            yield out
+
+    async def parse_article_part(self, response: Response) -> AsyncIterator[Any]:
+        """A later page of a multi-page article (crawler/multipage.py)."""
+        async for out in multipage.part(self, response, self._record(response)):
+            yield out
+
+    async def article_part_failed(self, failure: Failure) -> AsyncIterator[Any]:
+        self.failed(failure)
+        async for out in multipage.part_failed(self, failure):
+            yield out
+
+    def _record(self, response: Response) -> PageCapture | StatusRecord:
+        """The page as fetched, or what a re-check found (304: revisit; 404/410: removed)."""
         previous = response.meta.get("previous")
         column = response.meta.get("column")
         request_headers = _headers(response.request.headers) if response.request else []
-        if previous is not None:
-            stats.inc_value(f"portal/recheck/status/{response.status}")
         if previous is not None and (response.status == 304 or response.status in REMOVED_STATUSES):
-            yield StatusRecord(
+            return StatusRecord(
                 url=response.url, site=self.site.slug,
                 kind="revisit" if response.status == 304 else "removed", status=response.status,
                 headers=_headers(response.headers), body=response.body,
                 fetched_at=datetime.now(UTC), previous=previous, request_headers=request_headers,
                 column=column)
-            return
-        stats.inc_value("portal/articles/fetched")
-        yield PageCapture(
+        return PageCapture(
             url=response.url, site=self.site.slug, status=response.status,
             headers=_headers(response.headers), body=response.body,
             fetched_at=datetime.now(UTC), request_headers=request_headers,
@@ -329,6 +356,10 @@ class PortalSpider(scrapy.Spider):
             update.update(captured=done["stamp"], digest=done["digest"],
                           fingerprint=done.get("fingerprint"))
         if isinstance(item, PageCapture):
+            if item.part_of is not None:  # a later page of a multi-page article: never re-checked alone
+                update["part_of"] = item.part_of["url"]
+            elif item.parts or item.missing_parts:
+                update["pages"] = 1 + len(item.parts) + len(item.missing_parts)
             update.update(etag=_header(item.headers, "etag"),
                           last_modified=_header(item.headers, "last-modified"))
             published = (item.document or {}).get("published_at")

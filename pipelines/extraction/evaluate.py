@@ -3,8 +3,10 @@
 A corpus folder holds `<id>.html` (bytes as served) and `<id>.json` with at least `text` (the expected
 body); optional `date` (YYYY-MM-DD), `url`, `content_type`, `overrides` (site-file XPaths), `expected`
 (metadata fields of `extract_document`'s output, compared exactly), `must_contain` / `must_not_contain`
-(snippets of the text). Text metric: character-bigram F1 after NFKC, lower-casing and removal of all
-whitespace, macro-averaged over pages.
+(snippets of the text); `pages` for a whole multi-page article: its later pages, `{"file":
+"<id>.p2.html", "url": …}` each, whose texts are merged (pipelines/extraction/multipage.py) and scored
+against `text` (plain trafilatura's texts of the pages are joined). Text metric: character-bigram F1
+after NFKC, lower-casing and removal of all whitespace, macro-averaged over pages.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import trafilatura
 
 from pipelines.decoding.charset import decide_encoding, decode_body
 from pipelines.extraction.document import ExtractionError, extract_document
+from pipelines.extraction.multipage import merge_documents
 
 # Strings that only page chrome contains; a page "leaks chrome" when its output has one that the
 # labelled text has not.
@@ -66,6 +69,7 @@ class Page:
     id: str
     html: str
     label: dict[str, Any]
+    parts: tuple[tuple[str, str], ...] = ()  # a multi-page article's later pages: (url, html)
 
 
 @dataclass
@@ -107,28 +111,48 @@ def load_corpus(folder: Path) -> list[Page]:
         label = json.loads(label_path.read_text(encoding="utf-8"))
         if not isinstance(label, dict) or not label.get("text") or not html_path.exists():
             continue
-        body = html_path.read_bytes()
-        decision = decide_encoding(body, label.get("content_type"))
-        pages.append(Page(label_path.stem, decode_body(body, decision), label))
+        pages.append(Page(label_path.stem, _decoded(html_path, label.get("content_type")), label,
+                          tuple((p["url"], _decoded(folder / p["file"], label.get("content_type")))
+                                for p in label.get("pages") or [])))
     return pages
+
+
+def _decoded(path: Path, content_type: str | None) -> str:
+    body = path.read_bytes()
+    return decode_body(body, decide_encoding(body, content_type))
 
 
 Extractor = Callable[[Page], tuple[str, str | None, dict[str, Any]]]
 
 
-def ours(page: Page) -> tuple[str, str | None, dict[str, Any]]:
+def _ours_one(html: str, url: str, overrides: dict[str, str] | None) -> dict[str, Any] | None:
     try:
-        doc = extract_document(page.html, page.label.get("url") or "", page.label.get("overrides"))
+        return extract_document(html, url, overrides)
     except ExtractionError:
+        return None
+
+
+def ours(page: Page) -> tuple[str, str | None, dict[str, Any]]:
+    overrides = page.label.get("overrides")
+    doc = _ours_one(page.html, page.label.get("url") or "", overrides)
+    if page.parts:
+        doc = merge_documents([doc, *(_ours_one(html, url, overrides) for url, html in page.parts)])
+    if doc is None:
         return "", None, {}
     return doc["text"], doc["published_at"], doc
 
 
-def plain_trafilatura(page: Page) -> tuple[str, str | None, dict[str, Any]]:
-    doc = trafilatura.bare_extraction(page.html, url=page.label.get("url") or None, with_metadata=True)
+def _trafilatura_one(html: str, url: str | None) -> tuple[str, str | None]:
+    doc = trafilatura.bare_extraction(html, url=url or None, with_metadata=True)
     if doc is None or isinstance(doc, dict):
-        return "", None, {}
-    return doc.text or "", doc.date, {}
+        return "", None
+    return doc.text or "", doc.date
+
+
+def plain_trafilatura(page: Page) -> tuple[str, str | None, dict[str, Any]]:
+    text, date = _trafilatura_one(page.html, page.label.get("url"))
+    texts = [text] + [_trafilatura_one(html, url)[0] for url, html in page.parts]
+    return "\n".join(t for t in texts if t), date, {}
 
 
 def metadata_mismatches(page: Page, doc: dict[str, Any]) -> list[str]:

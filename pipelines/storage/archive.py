@@ -171,7 +171,9 @@ class Archive:
             original = self.latest_content(url)
             if original is not None:
                 sha1 = hashlib.sha1(body).hexdigest()
-                same_bytes = sha1[:12] == original.name.digest
+                # A multi-page article (`pages`) is unchanged when its merged text is: its first
+                # page's bytes say nothing of the others.
+                same_bytes = sha1[:12] == original.name.digest and not document.get("pages")
                 old_fp = previous.get("fingerprint") if previous.get("captured") == original.timestamp \
                     else None
                 if not same_bytes and fingerprint is not None and old_fp is None:
