@@ -11,10 +11,12 @@ import json
 import re
 import threading
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -23,6 +25,7 @@ from pipelines.attachments import failure_reason, in_scope
 from pipelines.storage import open_store
 from pipelines.storage.archive import Archive
 from pipelines.storage.spool import loads
+from retrieval.app import Background
 from tests.conftest import S3, Portal, crawl, run_scrapy, write_demo_site
 
 pytestmark = pytest.mark.e2e
@@ -78,9 +81,13 @@ def test_attachments_archived_raw_and_recorded(portal: Portal, tmp_path: Path) -
         assert (entry["sha1"], entry["bytes"]) == (hashlib.sha1(served).hexdigest(), len(served))
         assert entry["key"] == captures[0].name.raw_key
         assert entry["content_type"] == demo.files[path][0]
-    got = run_scrapy(["archive", "get", portal.url("/attach/202611/P020261120001.pdf"), "--format", "raw"],
-                     {"ARCHIVE_URI": uri}, text=False)
+    pdf = portal.url("/attach/202611/P020261120001.pdf")
+    got = run_scrapy(["archive", "get", pdf, "--format", "raw"], {"ARCHIVE_URI": uri}, text=False)
     assert got.returncode == 0 and got.stdout == demo.files["/attach/202611/P020261120001.pdf"][1]
+    with Background(archive) as service:  # the retrieval service gives it back by its URL too
+        with urllib.request.urlopen(f"{service.base}/api/v1/raw?{urlencode({'url': pdf})}") as answer:
+            assert (answer.status, answer.read()) == (200, demo.files["/attach/202611/P020261120001.pdf"][1])
+            assert answer.headers["Content-Type"] == "application/pdf"
 
     # The XLS linked from two notices: fetched once, both documents point at the one capture.
     shared = portal.url("/attach/202611/P020261120002.xls")

@@ -146,7 +146,9 @@ def _check_exactly_once(s3: S3, portal: Portal) -> None:
     assert warcs == docs, "every WARC has its document, every document its WARC"
     per_url = Counter(k.rpartition("/")[0] + "/" for k in docs)
     expected = {url_prefix(canonical_url(portal.url(a.path))[0]) for a in portal.portal.all_articles()}
-    assert set(per_url) == expected, "every article is in S3"
+    # and the files the demo's notices link to (issue 4, attachments), archived beside them
+    expected |= {url_prefix(canonical_url(portal.url(path))[0]) for path in portal.portal.files}
+    assert set(per_url) == expected, "every article and attachment is in S3"
     assert [p for p, n in per_url.items() if n != 1] == [], "no article is in S3 twice"
 
 
