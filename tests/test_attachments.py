@@ -120,16 +120,26 @@ def test_attachments_archived_raw_and_recorded(portal: Portal, tmp_path: Path) -
     assert result.summary["archived"] == len(demo.all_articles())
     assert "http_404" not in result.summary["failures"]
 
-    # The second notice is re-checked (recrawl): its XLS is asked for with its validators, the 304
-    # says unchanged, nothing is archived again.
+    # The first two notices are re-checked (recrawl) after the PDF changed on the server: the XLS is
+    # asked for once with its validators and the 304 says unchanged; the new PDF is a new capture.
+    demo.add_file("/attach/202611/P020261120001.pdf", demo_file("pdf", 9, 7000))
     before = len(demo.requests)
     again = run_scrapy(["crawl", "portal", "-a", "site=demo", "-a", "mode=recrawl",
-                        "-a", f"since={second.published:%Y-%m-%d}", "-a", f"until={second.published:%Y-%m-%d}",
+                        "-a", f"since={second.published:%Y-%m-%d}", "-a", f"until={first.published:%Y-%m-%d}",
                         "-a", "full=1"], {"ARCHIVE_URI": uri, "SITES_DIR": str(portal.sites_dir)})
     assert again.returncode == 0, again.stderr[-3000:]
     assert Counter(demo.requests[before:])["/attach/202611/P020261120002.xls"] == 1
-    assert _stats(again.stderr).get("attachments/unchanged", 0) >= 1
     assert [c.kind for c in archive.captures(shared)] == ["attachment"]
+    now = _attachments(archive, portal.url(first.path))
+    assert now[shared]["status"] == "unchanged"
+    assert now[shared]["key"] == archive.captures(shared)[0].name.raw_key
+    assert (now[pdf]["status"], now[pdf]["bytes"]) == ("archived", 7000)
+    newest, oldest = archive.captures(pdf)
+    assert now[pdf]["key"] == newest.name.raw_key
+    assert archive.raw_response(newest)[2] == demo_file("pdf", 9, 7000)
+    assert archive.raw_response(oldest)[2] == demo_file("pdf", 1, 6000)
+    stats = _stats(again.stderr)
+    assert (stats["attachments/unchanged"], stats["attachments/archived"]) == (1, 1)
 
 
 @pytest.mark.s3
