@@ -263,15 +263,18 @@ class ArchivePipeline:
 
     async def _archive(self, record: SpoolRecord) -> Result | None:
         """Spool one record, then write it; None when it stays spooled (or was not archivable)."""
-        # Disk, boto3 and the spool block: keep them off the reactor thread.
-        try:
-            path = await maybe_deferred_to_future(deferToThread(self.spool.put, record))
-        except ArchiveError as exc:  # no journal (local disk full?): still try the archive itself
-            self.stats.inc_value("archive/unjournaled")
-            logger.error("%s; writing it to the archive without a spool record", exc)
-            return await self._write_unjournaled(record)
+        # In flight before its spool file exists: the periodic retry (_retry_spooled) must not take
+        # up a record between its spooling and its first write (it would be written twice).
+        path = self.spool.dir / record.name()
         self._inflight.add(path)
         try:
+            # Disk, boto3 and the spool block: keep them off the reactor thread.
+            try:
+                await maybe_deferred_to_future(deferToThread(self.spool.put, record))
+            except ArchiveError as exc:  # no journal (local disk full?): still try the archive itself
+                self.stats.inc_value("archive/unjournaled")
+                logger.error("%s; writing it to the archive without a spool record", exc)
+                return await self._write_unjournaled(record)
             result = await self._write_with_retries(record, path)
         finally:
             self._inflight.discard(path)
