@@ -27,6 +27,8 @@ from pipelines.storage.archive import Archive
 from pipelines.storage.spool import loads
 from retrieval.app import Background
 from tests.conftest import S3, Portal, crawl, run_scrapy, write_demo_site
+from tests.fault_server import FaultPortal
+from tests.fault_server import serve as serve_faults
 
 pytestmark = pytest.mark.e2e
 
@@ -36,18 +38,22 @@ OFF_SCOPE = "http://files.example.org/upload/guide.pdf"
 
 @pytest.fixture
 def portal(tmp_path: Path) -> Iterator[Portal]:
-    """The demo portal, with a third notice linking a missing file, one over the cap, one off-site."""
+    """The demo portal, with a third notice linking a missing file, one over the cap (announced), one
+    over the cap streamed without a Content-Length (by the fault portal), one off-site."""
+    faults, fault_base = serve_faults(FaultPortal())
     demo = DemoPortal()
     notice = demo.articles["tzgg"][2]
     demo.attach(notice, "缺失附件.pdf", "/attach/202611/missing.pdf")
     demo.attach(notice, "大文件.zip", demo.add_file("/attach/202611/big.zip", demo_file("zip", 3, 3 * CAP)))
+    demo.attach(notice, "流式大文件.pdf", f"{fault_base}/f/big-stream/report.pdf")
     demo.attach(notice, "外站附件.pdf", OFF_SCOPE)
     server, base = serve(demo)
     sites_dir = tmp_path / "sites"
     write_demo_site(sites_dir, base)
     yield Portal(demo, base, sites_dir)
-    server.shutdown()
-    server.server_close()
+    for running in (server, faults):
+        running.shutdown()
+        running.server_close()
 
 
 def _attachments(archive: Archive, url: str) -> dict[str, dict[str, Any]]:
@@ -102,18 +108,21 @@ def test_attachments_archived_raw_and_recorded(portal: Portal, tmp_path: Path) -
     big = listed[portal.url("/attach/202611/big.zip")]
     assert (big["status"], big["reason"], big["bytes"], big["max_bytes"]) == ("skipped", "too_large",
                                                                               3 * CAP, CAP)
+    streamed = next(a for a in listed.values() if a["name"] == "流式大文件.pdf")
+    assert (streamed["status"], streamed["reason"], streamed["bytes"]) == ("skipped", "too_large", None)
     off = listed[OFF_SCOPE]
     assert (off["status"], off["reason"]) == ("skipped", "off_scope")
-    for url in (portal.url("/attach/202611/missing.pdf"), portal.url("/attach/202611/big.zip"), OFF_SCOPE):
+    for url in (portal.url("/attach/202611/missing.pdf"), portal.url("/attach/202611/big.zip"), OFF_SCOPE,
+                streamed["url"]):
         assert archive.captures(url) == []
     assert archive.document(archive.pick(portal.url(third.path)))["text"].startswith(third.paragraphs[0][:10])
-    assert [a["name"] for a in listed.values()] == ["缺失附件.pdf", "大文件.zip", "外站附件.pdf"]
+    assert [a["name"] for a in listed.values()] == ["缺失附件.pdf", "大文件.zip", "流式大文件.pdf", "外站附件.pdf"]
 
     stats = _stats(result.stderr)
     assert stats["attachments/archived"] == 2
     assert stats["attachments/duplicate"] == 1
     assert stats["attachments/failed/http_404"] == 1
-    assert stats["attachments/skipped/too_large"] == 1
+    assert stats["attachments/skipped/too_large"] == 2
     assert stats["attachments/skipped/off_scope"] == 1
     # Attachments are not pages: the page counts and the failure ledger leave them out.
     assert result.summary is not None
