@@ -158,19 +158,22 @@ def _named_in(a: HtmlElement, kept: str) -> bool:
 def _attachments(nodes: list[HtmlElement], tree: HtmlElement, url: str, text: str) -> list[dict[str, str]]:
     """Links to attachment files in the article body only: in its container when a layer found one;
     on the trafilatura path, in the element holding the extracted text, or named in that text."""
+    def is_file(a: HtmlElement) -> bool:
+        return bool(_ATTACHMENT.search((a.get("href") or "").strip()))
+
     if nodes:
-        links: list[HtmlElement] = [a for node in nodes for a in node.iter("a")]
+        links: list[HtmlElement] = [a for node in nodes for a in node.iter("a") if is_file(a)]
     else:
-        region = _body_region(tree, text)
-        inside = set(region.iter("a")) if region is not None else set()
-        kept = "".join(text.split())
-        links = [a for a in tree.iter("a") if a in inside or _named_in(a, kept)]
+        links = [a for a in tree.iter("a") if is_file(a)]
+        if links:  # most pages link no file: the body's element is looked for only when one does
+            region = _body_region(tree, text)
+            inside = set(region.iter("a")) if region is not None else set()
+            kept = "".join(text.split())
+            links = [a for a in links if a in inside or _named_in(a, kept)]
     found: list[dict[str, str]] = []
     seen: set[str] = set()
     for a in links:
         href = (a.get("href") or "").strip()
-        if not href or not _ATTACHMENT.search(href):
-            continue
         absolute = urljoin(url, href) if url else href
         if absolute in seen:
             continue
