@@ -7,6 +7,7 @@ into a local folder, and into moto's S3 server behind a proxy that goes down mid
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 import threading
@@ -26,6 +27,7 @@ from pipelines.storage import open_store
 from pipelines.storage.archive import Archive
 from pipelines.storage.spool import loads
 from retrieval.app import Background
+from retrieval.web import link
 from tests.conftest import S3, Portal, crawl, run_scrapy, write_demo_site
 from tests.fault_server import FaultPortal
 from tests.fault_server import serve as serve_faults
@@ -94,6 +96,11 @@ def test_attachments_archived_raw_and_recorded(portal: Portal, tmp_path: Path) -
         with urllib.request.urlopen(f"{service.base}/api/v1/raw?{urlencode({'url': pdf})}") as answer:
             assert (answer.status, answer.read()) == (200, demo.files["/attach/202611/P020261120001.pdf"][1])
             assert answer.headers["Content-Type"] == "application/pdf"
+        # the notice's reader page names its files, with what became of them, and links the archived ones
+        with urllib.request.urlopen(f"{service.base}/text?{urlencode({'url': portal.url(first.path)})}") as answer:
+            page = answer.read().decode()
+        assert html.escape(link("/api/v1/raw", url=pdf)) in page
+        assert "申报指南.pdf (archived, 6000 bytes)" in page
 
     # The XLS linked from two notices: fetched once, both documents point at the one capture.
     shared = portal.url("/attach/202611/P020261120002.xls")
