@@ -285,7 +285,7 @@ class BrowserMiddleware:
     # -- requests ---------------------------------------------------------------------------------
     def process_request(self, request: Request) -> None:
         meta = request.meta
-        if _is_robots(request):
+        if _is_robots(request) or "attachment" in meta:  # files (pipelines/attachments.py): plain HTTP
             return
         host = urlsplit(request.url).netloc
         reason = meta.get("browser")
@@ -333,7 +333,7 @@ class BrowserMiddleware:
     async def process_response(self, request: Request, response: Response) -> Response | Request:
         if request.meta.get("playwright"):
             return await self._browser_response(request, response)
-        if _is_robots(request) or not self.fallback:
+        if _is_robots(request) or not self.fallback or "attachment" in request.meta:
             return response
         found = detect(response.status, _pairs(response.headers), response.body, response.url,
                        (request.headers.get(b"User-Agent") or b"").decode("latin-1"))

@@ -73,6 +73,8 @@ def summarize(stats: dict[str, Any], site: str) -> dict[str, Any]:
                      "mojibake_repairs": stats.get("repair/mojibake", 0),
                      "glosses_removed": stats.get("repair/glosses", 0)},
         "extraction": {"ok": stats.get("extract/ok", 0), "failed": by_reason("extract/failed/")},
+        # pipelines/attachments.py: archived, unchanged, skipped/<reason>, failed/<reason>, …
+        "attachments": by_reason("attachments/"),
         # The failure ledger (crawler/failures.py): final failures by reason, and the first URLs.
         "failures": by_reason("failed/"),
         "failed_urls": list(stats.get("failed/ledger") or [])[:50],

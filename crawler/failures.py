@@ -21,6 +21,10 @@ RetryMiddleware will retry is not one — and refuses, itself, what must not be 
     failed/extract_<reason>        fetched and archived raw, but no text (pipelines/extract.py)
     failed/<ExceptionName>         anything else
 
+Attachments (pipelines/attachments.py) are not pages: their failures are counted by that stage
+(`attachments/failed/<reason>`, `attachments/skipped/too_large`), not here; unsafe redirects are
+refused for them too.
+
 `failed/total` counts them all; `failed/ledger` is the list of ``{"url", "reason", "detail"}``
 (first FAILURES_MAX_LISTED of them) for the run report; FAILURES_FILE, when set, receives the whole
 list as JSON lines when the spider closes. Pipelines add to it with `record_failure`. robots.txt
@@ -178,7 +182,7 @@ class FailureLedger:
                 and not request.meta.get("dont_redirect") and not self._handles(request, spider, status):
             self._check_redirect(request, response, spider)
         elif status >= 400 and not self._handles(request, spider, status) \
-                and not self._will_retry(request, status=status):
+                and not self._will_retry(request, status=status) and "attachment" not in request.meta:
             origin = (request.meta.get("redirect_urls") or [request.url])[0]
             self.record(origin, f"http_{status}", request.url if origin != request.url else "")
         self._check_bomb(request, response)
@@ -187,6 +191,8 @@ class FailureLedger:
     def process_exception(self, request: Request, exception: BaseException,
                           spider: Spider | None = None) -> None:
         if _is_robots(request) or self._will_retry(request, exception=exception):
+            return
+        if "attachment" in request.meta:  # counted by the attachments stage (attachments/failed/*)
             return
         reason = _exception_reason(exception)
         if reason == "offsite" and request.meta.get("redirect_urls"):

@@ -38,6 +38,9 @@ class PageCapture:
     previous: dict[str, Any] | None = None
     # Set by the archive stage: what the write became (outcome new/changed/unchanged, key, stamp…).
     archived: dict[str, Any] | None = None
+    # Set by the attachments stage (pipelines/attachments.py): the files fetched for this article,
+    # each the fields of one archive write (url, status, headers, body, fetched_at, …).
+    attachment_files: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def content_type(self) -> str | None:

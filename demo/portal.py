@@ -5,9 +5,11 @@
 Three columns in the styles the archive meets in the wild: 要闻 in UTF-8 with TRS `createPageHTML`
 pagination, 工作动态 in GBK with a correct HTTP header and a 下一页 link, 通知公告 in GBK labelled
 gb2312 in a <meta> tag only. Articles carry the usual chrome: breadcrumb, 信息来源/发布日期 line,
-share/print/close links, 上一篇/下一篇, 责任编辑, 新媒体/微信/手机版 footer. Tests mutate articles
-(`change`, `remove`) to exercise re-crawls; ETag / Last-Modified and 304 are supported. With
-`multipage` two articles are split over three and four pages (`make demo` serves them).
+share/print/close links, 上一篇/下一篇, 责任编辑, 新媒体/微信/手机版 footer. The first two 通知公告
+notices link attachments in their body (a PDF-like and an XLS-like file, the XLS shared by both);
+tests add more with `attach`. Tests mutate articles (`change`, `remove`) to exercise re-crawls;
+ETag / Last-Modified and 304 are supported. With `multipage` two articles are split over three and
+four pages (`make demo` serves them).
 """
 from __future__ import annotations
 
@@ -42,6 +44,7 @@ class Article:
     # (createPageHTML; page i is t…_i.html) or by pager links (page i is t…_{i+1}.html).
     pages: int = 1
     pager: str = "trs"
+    attachments: list[tuple[str, str]] = field(default_factory=list)  # (link text, href)
 
     @property
     def path(self) -> str:
@@ -60,8 +63,8 @@ class Article:
 
     @property
     def body_text(self) -> str:
-        """The article body as a reader sees it: one paragraph a line."""
-        return "\n".join(self.paragraphs)
+        """The article body as a reader sees it: one paragraph a line, then the attachment lines."""
+        return "\n".join([*self.paragraphs, *(f"附件：{name}" for name, _ in self.attachments)])
 
 
 class DemoPortal:
@@ -106,6 +109,14 @@ class DemoPortal:
                 art.pages, art.pager = pages, pager
                 for page in range(1, art.pages):
                     self.part_paths[art.page_path(page)] = (art, page)
+        # Files served beside the articles: path → (content type, bytes).
+        self.files: dict[str, tuple[str, bytes]] = {}
+        notices = self.articles.get("tzgg", [])
+        if len(notices) >= 2:
+            guide = self.add_file("/attach/202611/P020261120001.pdf", demo_file("pdf", 1, 6000))
+            form = self.add_file("/attach/202611/P020261120002.xls", demo_file("xls", 2, 3000))
+            notices[0].attachments += [("申报指南.pdf", guide), ("项目申报表.xls", form)]
+            notices[1].attachments.append(("项目申报表.xls", form))
         self.lock = threading.Lock()
         self.requests: list[str] = []
         # A broken portal: every path (robots.txt included) answers this status, e.g. 500.
@@ -123,6 +134,20 @@ class DemoPortal:
     def remove(self, article: Article) -> None:
         with self.lock:
             article.removed = True
+
+    def add_file(self, path: str, body: bytes, content_type: str | None = None) -> str:
+        """Serve `body` at `path` (content type from the extension unless given); returns the path."""
+        types = {"pdf": "application/pdf", "xls": "application/vnd.ms-excel",
+                 "doc": "application/msword", "zip": "application/zip"}
+        ctype = content_type or types.get(path.rsplit(".", 1)[-1], "application/octet-stream")
+        self.files[path] = (ctype, body)
+        return path
+
+    def attach(self, article: Article, name: str, href: str) -> None:
+        """Link a file (a path served with `add_file`, a missing path, or any URL) from an article."""
+        with self.lock:
+            article.attachments.append((name, href))
+            article.modified = datetime.now(UTC).replace(microsecond=0)
 
     # -- rendering --------------------------------------------------------------------------------
     def _column(self, slug: str) -> tuple[str, str, str, str]:
@@ -199,7 +224,10 @@ class DemoPortal:
         prev_a, next_a = (col[i - 1] if i else None), (col[i + 1] if i + 1 < len(col) else None)
         prev_l = f'<a href="{prev_a.path}">{html.escape(prev_a.title)}</a>' if prev_a else "没有了"
         next_l = f'<a href="{next_a.path}">{html.escape(next_a.title)}</a>' if next_a else "没有了"
-        paras = "\n".join(f"<p>　　{html.escape(p)}</p>" for p in art.page_paragraphs(page))
+        last = page == art.pages - 1  # attachments are linked from an article's last page
+        paras = "\n".join([*(f"<p>　　{html.escape(p)}</p>" for p in art.page_paragraphs(page)),
+                           *(f'<p>附件：<a href="{html.escape(href)}">{html.escape(name)}</a></p>'
+                             for name, href in (art.attachments if last else []))])
         pub = art.published
         heads = (f'<meta name="ArticleTitle" content="{html.escape(art.title)}">\n'
                  f'<meta name="PubDate" content="{pub:%Y-%m-%d %H:%M}">\n'
@@ -240,6 +268,9 @@ class DemoPortal:
             return 200, "text/plain", b"User-agent: *\nDisallow: /admin/\n", None
         if path in ("/", "/index.html"):
             return 200, "text/html; charset=utf-8", self.render_home().encode(), None
+        if path in self.files:
+            ctype, data = self.files[path]
+            return 200, ctype, data, datetime(2026, 11, 20, tzinfo=UTC)
         with self.lock:
             art, page = self.part_paths.get(path) or (self.by_path.get(path), 0)
             if art is not None and path not in self.gone:
@@ -262,6 +293,16 @@ class DemoPortal:
             return 200, "text/html; charset=utf-8", text.encode("utf-8")
         body = text.encode("gbk")
         return 200, ("text/html; charset=GBK" if label == "header" else "text/html"), body
+
+
+def demo_file(kind: str, seed: int, size: int) -> bytes:
+    """A file that looks like a PDF or an old Excel workbook at its start; the rest is filler bytes."""
+    head = {"pdf": b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"}.get(
+        kind, b"")
+    filler = hashlib.sha256(f"{kind}-{seed}".encode()).digest()
+    body = head + filler * (size // len(filler) + 1)
+    tail = b"\n%%EOF\n" if kind == "pdf" else b""
+    return body[: size - len(tail)] + tail
 
 
 def _handler(portal: DemoPortal) -> type[BaseHTTPRequestHandler]:

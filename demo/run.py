@@ -58,6 +58,13 @@ def main() -> int:
     print(f"{report['site']:<8} {report['requests']:>8} {report.get('list_pages', 0):>10} "
           f"{report.get('articles_fetched', 0):>8} {report['new']:>5} {report['changed']:>8} "
           f"{report['failed']:>7} {report['duration']:>8}")
+    files = report.get("attachments") or {}
+    if files.get("listed"):
+        others = ", ".join(f"{n} {k}" for k, n in sorted(files.items())
+                           if k.startswith(("skipped/", "failed/")))
+        print(f"attachments: {files['listed']} listed, {files.get('archived', 0)} archived, "
+              f"{files.get('unchanged', 0)} unchanged, {files.get('duplicate', 0)} linked again"
+              + (f", {others}" if others else ""))
     if report.get("baseline_runs"):
         print(f"(run {report['baseline_runs'] + 1} of the demo on this archive: incremental, list pages "
               f"re-fetched until {report.get('articles_known', 0)} known articles said stop)")
@@ -70,6 +77,12 @@ def main() -> int:
         print(f"(it runs over {example.pages} pages, each archived under its own URL, e.g. "
               f"{base + example.page_path(1)}; the article's document holds their text merged, "
               f"and `new` counts them)")
+    notice = next((a for a in portal.all_articles() if a.attachments), None)
+    if notice is not None:
+        print("An attachment, listed in its notice's document and archived raw under its own URL:")
+        print(f"  {prefix}.venv/bin/scrapy archive get {shlex.quote(base + notice.path)} --format json")
+        print(f"  {prefix}.venv/bin/scrapy archive get {shlex.quote(base + notice.attachments[0][1])} "
+              f"--format raw > attachment.pdf")
     return code
 
 

@@ -134,6 +134,22 @@ def _write_fetched(archive: Archive, f: dict[str, Any]) -> Result:
     return written.as_dict()
 
 
+def _write_attachment(archive: Archive, f: dict[str, Any]) -> Result:
+    """A file an article links to (pipelines/attachments.py), archived raw under its own URL."""
+    name = archive.write_capture(
+        url=f["url"], status=f["status"], headers=_pairs(f["headers"]), body=f["body"],
+        fetched_at=f["fetched_at"], request_headers=_pairs(f["request_headers"]),
+        document=f["document"], kind="attachment")
+    return {"outcome": "attachment", "key": name.doc_key, "stamp": name.stamp, "kind": name.kind,
+            "digest": name.digest, "fingerprint": None}
+
+
+def attachment_records(item: Any) -> list[SpoolRecord]:
+    """The archive writes of the files the attachments stage fetched for an article."""
+    return [SpoolRecord("attachment", f["url"], f["fetched_at"], f)
+            for f in getattr(item, "attachment_files", None) or ()]
+
+
 def _write_revisit(archive: Archive, f: dict[str, Any]) -> Result:
     original = archive.latest_content(f["url"])
     if original is None:
@@ -160,6 +176,7 @@ WRITERS: dict[str, Callable[[Archive, dict[str, Any]], Result]] = {
     "fetched": _write_fetched,
     "revisit": _write_revisit,
     "removed": _write_removed,
+    "attachment": _write_attachment,
 }
 
 
@@ -173,7 +190,8 @@ def already_written(archive: Archive, record: SpoolRecord) -> Result | None:
         name = parse_key(key)
         if name is None or name.stamp != want or not key.endswith(".json.gz"):
             continue
-        outcome = {"revisit": "unchanged", "removed": "removed"}.get(name.kind) or (
+        outcome = {"revisit": "unchanged", "removed": "removed",
+                   "attachment": "attachment"}.get(name.kind) or (
             "new" if record.fields.get("previous") is None else "changed")
         return {"outcome": outcome, "key": name.doc_key, "stamp": name.stamp, "kind": name.kind,
                 "digest": name.digest, "fingerprint": None, "replayed": True}
@@ -246,25 +264,42 @@ class ArchivePipeline:
         record = record_for(item)
         if record is None:
             return item
-        # Disk, boto3 and the spool block: keep them off the reactor thread.
-        try:
-            path = await maybe_deferred_to_future(deferToThread(self.spool.put, record))
-        except ArchiveError as exc:  # no journal (local disk full?): still try the archive itself
-            self.stats.inc_value("archive/unjournaled")
-            logger.error("%s; writing it to the archive without a spool record", exc)
-            return await self._write_unjournaled(item, record)
+        # An article's attachments first, each a record of its own (spooled, retried, replayed like
+        # pages); one that cannot be written never costs the article its capture.
+        for attachment in attachment_records(item):
+            try:
+                await self._archive(attachment)
+            except DropItem as exc:
+                logger.error("attachment of %s not archived: %s", item.url, exc)
+        item.attachment_files = []  # the bytes are in the spool or the archive now
+        result = await self._archive(record)
+        if result is not None:
+            item.archived = result
+            logger.debug("archived %s as %s (%s)", item.url, result["key"], result["outcome"])
+        return item
+
+    async def _archive(self, record: SpoolRecord) -> Result | None:
+        """Spool one record, then write it; None when it stays spooled (or was not archivable)."""
+        # In flight before its spool file exists: the periodic retry (_retry_spooled) must not take
+        # up a record between its spooling and its first write (it would be written twice).
+        path = self.spool.dir / record.name()
         self._inflight.add(path)
         try:
+            # Disk, boto3 and the spool block: keep them off the reactor thread.
+            try:
+                await maybe_deferred_to_future(deferToThread(self.spool.put, record))
+            except ArchiveError as exc:  # no journal (local disk full?): still try the archive itself
+                self.stats.inc_value("archive/unjournaled")
+                logger.error("%s; writing it to the archive without a spool record", exc)
+                return await self._write_unjournaled(record)
             result = await self._write_with_retries(record, path)
         finally:
             self._inflight.discard(path)
         if result is not None:
-            item.archived = result
             self._count(result, len(record.fields.get("body") or b""))
-            logger.debug("archived %s as %s (%s)", item.url, result["key"], result["outcome"])
-        return item
+        return result
 
-    async def _write_unjournaled(self, item: Any, record: SpoolRecord) -> Any:
+    async def _write_unjournaled(self, record: SpoolRecord) -> Result | None:
         for attempt in range(self.attempts):
             try:
                 result = await maybe_deferred_to_future(
@@ -272,7 +307,7 @@ class ArchivePipeline:
             except NotArchivable as exc:
                 self.stats.inc_value(f"archive/failed/{exc.reason}")
                 logger.warning("not archived: %s", exc)
-                return item
+                return None
             except Exception as exc:
                 if permanent(exc) or attempt + 1 == self.attempts:
                     reason = type(exc).__name__ if permanent(exc) else "unspoolable"
@@ -280,10 +315,9 @@ class ArchivePipeline:
                     raise DropItem(f"could not archive {record.url} nor spool it: {exc}") from exc
                 await _sleep(self.backoff * 2 ** attempt)
             else:
-                item.archived = result
                 self._count(result, len(record.fields.get("body") or b""))
-                return item
-        return item  # pragma: no cover - the loop returns or raises
+                return result
+        return None  # pragma: no cover - the loop returns or raises
 
     async def _write_with_retries(self, record: SpoolRecord, path: Path) -> Result | None:
         """Result once written; None when the record stays spooled (or was not archivable)."""
@@ -321,6 +355,10 @@ class ArchivePipeline:
         return result
 
     def _count(self, result: Result, size: int) -> None:
+        if result["outcome"] == "attachment":  # not a page: counted apart from the page outcomes
+            self.stats.inc_value("attachments/archived")
+            self.stats.inc_value("attachments/bytes", size)
+            return
         self.stats.inc_value(f"archive/outcome/{result['outcome']}")
         if result["outcome"] != "unchanged":
             self.stats.inc_value("archive/stored")

@@ -214,11 +214,29 @@ def _metadata(doc: dict[str, Any]) -> str:
     if isinstance(encoding, dict):
         rows.append(("编码 Encoding", f"{encoding.get('encoding')} ({encoding.get('rule')})"))
     attachments = doc.get("attachments")
-    if isinstance(attachments, list) and attachments:
-        rows.append(("附件 Attachments", attachments))
     cells = "".join(f'<tr><th scope="row">{_e(label)}</th><td>{_value(value)}</td></tr>'
                     for label, value in rows if value not in (None, "", [], {}))
+    if isinstance(attachments, list) and attachments:
+        cells += f'<tr><th scope="row">附件 Attachments</th><td>{_attachments(attachments)}</td></tr>'
     return f'<table class="meta">{cells}</table>'
+
+
+def _attachments(attachments: list[Any]) -> str:
+    """Each file an article links to: its name, and what the crawl did with it (issue 4); an archived
+    file links to its download (the newest capture of its URL)."""
+    out = []
+    for a in attachments:
+        if not isinstance(a, dict):
+            out.append(_value(a))
+            continue
+        name, url = a.get("name") or a.get("url"), a.get("url")
+        state = ", ".join(str(v) for v in (a.get("status"), a.get("reason"), a.get("bytes") and
+                                            f"{a['bytes']} bytes") if v)
+        label = _e(name) + (f" ({_e(state)})" if state else "")
+        if a.get("status") in ("archived", "unchanged") and isinstance(url, str):
+            label = f'<a href="{_e(link("/api/v1/raw", url=url))}">{label}</a>'
+        out.append(label)
+    return "<br>".join(out)
 
 
 def _paragraphs(value: Any) -> str:

@@ -133,8 +133,11 @@ def test_three_sigkills_then_a_full_run_archive_every_article_exactly_once(
     per_url = Counter(k.rpartition("/")[0] + "/" for k in docs)
     articles = slow_portal.portal.all_articles()
     expected = {url_prefix(canonical_url(slow_portal.url(a.path))[0]) for a in articles}
-    assert set(per_url) == expected, "every article archived, nothing else"
-    assert [p for p, n in per_url.items() if n != 1] == [], "no article archived twice"
-    assert all("_capture_" in k for k in docs)
+    # and the files the demo's notices link to (issue 4), each archived once too
+    files = {url_prefix(canonical_url(slow_portal.url(path))[0]) for path in slow_portal.portal.files}
+    assert set(per_url) == expected | files, "every article and attachment archived, nothing else"
+    assert [p for p, n in per_url.items() if n != 1] == [], "no article or attachment archived twice"
+    assert all(("_attachment_" if k.rpartition("/")[0] + "/" in files else "_capture_") in k
+               for k in docs)
     assert 0 < killed_docs < len(articles), "the kills landed mid-crawl"
     assert list((tmp_path / "spool").rglob("*.rec")) == [], "the spool is empty after the full run"

@@ -56,7 +56,8 @@ def _documents(root: Path) -> dict[str, dict[str, Any]]:
     out = {}
     for path in (root / "captures").rglob("*.json.gz"):
         doc = json.loads(gzip.decompress(path.read_bytes()))
-        out[doc["url"]] = doc
+        if doc["kind"] != "attachment":  # the files the demo's notices link to (issue 4)
+            out[doc["url"]] = doc
     return out
 
 

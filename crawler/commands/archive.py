@@ -89,7 +89,11 @@ class Command(ScrapyCommand):
             else:
                 print(doc.get("title") or "")
                 print()
-                print(doc.get("text") or f"(no text: {doc.get('errors')})")
+                if doc.get("kind") == "attachment":  # a file an article links to (issue 4)
+                    print(f"(attachment of {doc.get('attachment_of')}: {doc.get('raw_bytes')} bytes, "
+                          f"{doc.get('content_type')}; the file itself: --format raw)")
+                else:
+                    print(doc.get("text") or f"(no text: {doc.get('errors')})")
 
     def _list(self, archive: Archive, url: str, prefix: bool) -> None:
         if prefix:

@@ -121,21 +121,65 @@ def _around(page_text: str, body: str) -> tuple[str, str]:
     return head[-1500:], tail
 
 
-def _attachments(nodes: list[HtmlElement], tree: HtmlElement, url: str) -> list[dict[str, str]]:
-    scope = nodes or [tree]
+def _anchor_token(line: str) -> str:
+    """The longest whitespace-free run of a text line, at most 16 characters: a piece that sits in one
+    text node of the page (node_text collapses whitespace, so a whole line may not)."""
+    return max(line.split(), key=len, default="")[:16]
+
+
+def _body_region(tree: HtmlElement, text: str) -> HtmlElement | None:
+    """The smallest element holding the first and the last lines of an extracted text (trafilatura's
+    text has no nodes); None when that is the whole page or the lines are not found."""
+    lines = [t for t in (_anchor_token(line) for line in text.split("\n")) if len(t) >= 6]
+    ends: list[HtmlElement] = []
+    for candidates in (lines[:3], lines[::-1][:3]):
+        for token in candidates:
+            found = tree.xpath("//body//text()[contains(., $t)]", t=token)
+            if found:
+                node = found[0].getparent()
+                ends.append(node.getparent() if found[0].is_tail and node.getparent() is not None
+                            else node)
+                break
+    if len(ends) != 2:
+        return None
+    first_chain = [ends[0], *ends[0].iterancestors()]
+    last_chain = {ends[1], *ends[1].iterancestors()}  # lxml keeps one proxy per live node
+    common = next((e for e in first_chain if e in last_chain), None)
+    return None if common is None or common.tag in ("body", "html") else common
+
+
+def _named_in(a: HtmlElement, kept: str) -> bool:
+    """A link whose own words (four characters or more) are in the extracted text: a 附件 line that
+    trafilatura kept although it sits outside the element holding the body."""
+    words = "".join(a.text_content().split())
+    return len(words) >= 4 and words in kept
+
+
+def _attachments(nodes: list[HtmlElement], tree: HtmlElement, url: str, text: str) -> list[dict[str, str]]:
+    """Links to attachment files in the article body only: in its container when a layer found one;
+    on the trafilatura path, in the element holding the extracted text, or named in that text."""
+    def is_file(a: HtmlElement) -> bool:
+        return bool(_ATTACHMENT.search((a.get("href") or "").strip()))
+
+    if nodes:
+        links: list[HtmlElement] = [a for node in nodes for a in node.iter("a") if is_file(a)]
+    else:
+        links = [a for a in tree.iter("a") if is_file(a)]
+        if links:  # most pages link no file: the body's element is looked for only when one does
+            region = _body_region(tree, text)
+            inside = set(region.iter("a")) if region is not None else set()
+            kept = "".join(text.split())
+            links = [a for a in links if a in inside or _named_in(a, kept)]
     found: list[dict[str, str]] = []
     seen: set[str] = set()
-    for node in scope:
-        for a in node.iter("a"):
-            href = (a.get("href") or "").strip()
-            if not href or not _ATTACHMENT.search(href):
-                continue
-            absolute = urljoin(url, href) if url else href
-            if absolute in seen:
-                continue
-            seen.add(absolute)
-            name = _clean_value(a.text_content()) or _clean_value(a.get("title")) or href.rsplit("/", 1)[-1]
-            found.append({"name": name, "url": absolute})
+    for a in links:
+        href = (a.get("href") or "").strip()
+        absolute = urljoin(url, href) if url else href
+        if absolute in seen:
+            continue
+        seen.add(absolute)
+        name = _clean_value(a.text_content()) or _clean_value(a.get("title")) or href.rsplit("/", 1)[-1]
+        found.append({"name": name, "url": absolute})
     return found
 
 
@@ -220,6 +264,6 @@ def extract_document(html: str, url: str, overrides: Mapping[str, str] | None = 
         "gkml": gkml,
         "text": cleaned.text,
         "extracted_by": layers,
-        "attachments": _attachments(nodes, tree, url),
+        "attachments": _attachments(nodes, tree, url, cleaned.text),
     }
     return doc

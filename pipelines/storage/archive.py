@@ -179,11 +179,13 @@ class Archive:
                 if not same_bytes and fingerprint is not None and old_fp is None:
                     old_fp = self.document(original, resolve=False).get("text_fingerprint")
                 if same_bytes or (fingerprint is not None and fingerprint == old_fp):
+                    # The revisit keeps what this fetch learnt of the article's attachments
+                    # (archived anew, unchanged…): read back, it overlays the original's list.
                     name = self.write_revisit(
                         url=url, status=status, headers=headers, fetched_at=fetched_at,
                         request_headers=request_headers, refers_to=original.name,
                         body=b"" if same_bytes else body, payload_sha1=sha1,
-                        document={k: document.get(k) for k in ("site", "column")},
+                        document={k: document.get(k) for k in ("site", "column", "attachments")},
                         fingerprint=fingerprint or old_fp)
                     return Written(name, "unchanged", fingerprint or old_fp)
         name = self.write_capture(url=url, status=status, headers=headers, body=body,

@@ -139,7 +139,8 @@ class SiteIndex:
             entry: Entry = {}
             for key in archive.store.list(host):
                 name = parse_key(key)
-                if name is None or not key.endswith(".json.gz"):
+                # Attachments (files an article links to) are not pages: never re-checked as one.
+                if name is None or not key.endswith(".json.gz") or name.kind == "attachment":
                     continue
                 if name.prefix != current:
                     if current is not None:

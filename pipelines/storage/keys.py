@@ -21,7 +21,7 @@ from w3lib.url import canonicalize_url
 from pipelines.decoding.mirrors import canonical_mirror_url
 
 ROOT = "captures/"
-KINDS = ("capture", "revisit", "removed")
+KINDS = ("capture", "revisit", "removed", "attachment")  # attachment: a file an article links to
 _MAX_SEGMENT = 180
 _NAME = re.compile(r"(?P<stamp>\d{20})_(?P<kind>[a-z]+)_(?P<digest>[0-9a-f]{12})\.(?P<ext>warc\.gz|json\.gz)")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
