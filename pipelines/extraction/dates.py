@@ -3,6 +3,12 @@
 Handles `2022年12月14日`, `2021-08-31 21:35:07`, `2004年7月16日08:19`, `2020/4/17`, full-width digits,
 Chinese numerals (`二〇二三年十二月五日`) and ISO strings with an offset. A 索引号 such as
 `2026-02-00018` is never a date: the day may not run on into more digits, and month and day must exist.
+
+Twelve-hour times are made 24-hour: `9:23:57 PM`, `下午 09:23:57` (the Traditional Windows locale).
+Year-last dates with slashes are read the way the servers that write them mean them: `9/17/2004 5:54:13
+AM` is the default date of ASP / .NET on an English-locale (en-US) Windows host, month first, which many
+old Chinese ASP sites show as their 发布日期. A first number over 12 can only be a day (`17/9/2004`); when
+both could be a month, month first is taken, as en-US writes it.
 """
 from __future__ import annotations
 
@@ -13,11 +19,18 @@ from datetime import UTC, datetime, timedelta, timezone
 BEIJING = timezone(timedelta(hours=8))
 
 _SEP = r"\s*[-/.年]\s*"
+# the time after a date: `10:30`, `08时19分`, `T10:00:00Z`, `下午 09:23:57`, `9:23:57 PM`
+_TIME = (r"(?:\s*(?:T|\s)?\s*(?P<half>上午|下午|晚上|凌晨|早上)?\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})"
+         r"(?:\s*[:：分]\s*(?P<S>\d{1,2}))?(?:\s*秒)?(?:\.\d+)?(?P<tz>Z|[+-]\d{2}:?\d{2})?"
+         r"(?:\s*(?P<ampm>[AaPp])\.?[Mm]\.?(?![A-Za-z]))?)?(?![\d])")
 _DATE = re.compile(
     r"(?<![\d.-])(?P<y>(?:19|20)\d{2})" + _SEP + r"(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})(?![\d])\s*日?"
-    r"(?:\s*(?:T|\s)?\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})(?:\s*[:：分]\s*(?P<S>\d{1,2}))?"
-    r"(?:\s*秒)?(?:\.\d+)?(?P<tz>Z|[+-]\d{2}:?\d{2})?)?(?![\d])"
+    + _TIME
 )
+# `9/17/2004 5:54:13 AM`, `7/5/2005`: month (or day) and day first, slashes only, a four-digit year last
+_YEAR_LAST = re.compile(r"(?<![\d/.:-])(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>(?:19|20)\d{2})(?![\d/])" + _TIME)
+_PM_HALVES = ("下午", "晚上")
+_AM_HALVES = ("上午", "凌晨", "早上")
 _CN_DIGITS = {"\u3007": 0, "○": 0, "零": 0, "\uff2f": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
               "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_DATE = re.compile(r"(?P<y>[\u3007○零一二三四五六七八九]{4})年(?P<m>[一二三四五六七八九十]{1,3})月"
@@ -55,11 +68,16 @@ def _iso(y: int, m: int, d: int, hh: int = 0, mm: int = 0, ss: int = 0) -> str |
         return None
 
 
-def _from_match(m: re.Match[str]) -> str | None:
-    y, mo, d = int(m["y"]), int(m["m"]), int(m["d"])
+def _from_match(m: re.Match[str], y: int, mo: int, d: int) -> str | None:
     if m["H"] is None:
         return _iso(y, mo, d)
     hh, mi, ss = int(m["H"]), int(m["M"]), int(m["S"] or 0)
+    half = m["half"] or (m["ampm"] or "").upper()
+    # only 1-12 are twelve-hour; `下午15:00` is already a 24-hour time
+    if half in ("P", *_PM_HALVES) and hh < 12:
+        hh += 12
+    elif half in ("A", *_AM_HALVES) and hh == 12:
+        hh = 0
     if hh > 23 or mi > 59 or ss > 59:
         return _iso(y, mo, d)
     tz = m["tz"]
@@ -92,7 +110,13 @@ def iter_dates(text: str, skip_ranges: bool = False) -> list[tuple[int, str]]:
     text = unicodedata.normalize("NFKC", text)
     found: list[tuple[int, str]] = []
     for m in _DATE.finditer(text):
-        iso = _from_match(m)
+        iso = _from_match(m, int(m["y"]), int(m["m"]), int(m["d"]))
+        if iso and not (skip_ranges and _in_range(text, m.start(), m.end())):
+            found.append((m.start(), iso))
+    for m in _YEAR_LAST.finditer(text):
+        a, b = int(m["a"]), int(m["b"])
+        month, day = (b, a) if a > 12 else (a, b)
+        iso = _from_match(m, int(m["y"]), month, day)
         if iso and not (skip_ranges and _in_range(text, m.start(), m.end())):
             found.append((m.start(), iso))
     for m in _CN_DATE.finditer(text):
