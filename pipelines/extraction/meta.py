@@ -3,10 +3,11 @@ case-insensitively, with the common Open Graph / news fallbacks for the date."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from lxml.html import HtmlElement
 
-from pipelines.extraction.dates import iter_dates, parse_date
+from pipelines.extraction.dates import BEIJING, iter_dates, parse_date
 from pipelines.extraction.fold import fold
 
 # meta name (lower-case) -> our field
@@ -24,8 +25,19 @@ GOV_META = {
 # Other names seen on news and portal pages that carry the publication time, in order of trust.
 DATE_META = ("pubdate", "publishdate", "article:published_time", "og:release_date", "og:published_time",
              "publish_time", "publishtime", "firstpublishedtime", "datepublished", "dc.date", "date")
-# The enorth/people.cn CMS family writes its article properties into an HTML comment.
-_ENP_DATE = re.compile(r"<!--\s*enpproperty.{0,2000}?<date>([^<]{8,40})</date>", re.S | re.I)
+# Dates the page carries outside meta tags, in order of trust after them: schema.org JSON-LD
+# (`"datePublished": "…"`); the enorth/people.cn CMS family's article properties in an HTML comment.
+_HIDDEN_DATES = (
+    re.compile(r"[\"']datePublished[\"']\s*:\s*[\"']([^\"'<]{8,40})[\"']"),
+    re.compile(r"<!--\s*enpproperty.{0,2000}?<date>([^<]{8,40})</date>", re.S | re.I),
+)
+# The stamp Sina's CMS writes above every page it builds (`<!--[112,3,114366] published at 2004-10-13
+# 14:01:37 from #009 by system-->`): the time the page was last built, which a later rebuild moves, so it
+# only stands in when the page shows no date at all.
+_BUILD_STAMP = re.compile(r"<!--\s*\[[\d,\s]*\]\s*published at ((?:19|20)\d{2}-\d{1,2}-\d{1,2}[\d: ]{0,9})")
+# WeChat article pages (mp.weixin.qq.com) leave `#publish_time` empty for a script to fill from the
+# Unix time in `var ct = "1659274471"`; the time shown is that stamp in Beijing time.
+_WECHAT_CT = re.compile(r"\bvar\s+ct\s*=\s*[\"'](\d{10})[\"']")
 _SPLIT_KEYWORDS = re.compile(r"[,，;；、|\s]+")
 
 
@@ -54,12 +66,31 @@ def split_keywords(value: str | None) -> list[str]:
 
 
 def date_candidates(meta: dict[str, str], html: str = "") -> list[str]:
+    """Publication dates a page declares for machines (meta tags, structured data, CMS stamps), most
+    trusted first; raw strings, not yet parsed."""
     found = [meta[name] for name in DATE_META if name in meta]
-    m = _ENP_DATE.search(html)
-    return [*found, m.group(1)] if m else found
+    for pattern in _HIDDEN_DATES:
+        m = pattern.search(html)
+        if m:
+            found.append(m.group(1))
+    m = _WECHAT_CT.search(html)
+    if m and "id=\"publish_time\"" in html:
+        found.append(datetime.fromtimestamp(int(m.group(1)), BEIJING).isoformat())
+    return found
+
+
+def build_stamp_date(html: str) -> str | None:
+    """The CMS build stamp in a comment at the top of the page, the last resort for a date."""
+    m = _BUILD_STAMP.search(html[:2000])
+    return parse_date(m.group(1)) if m else None
 
 
 # --- date fallbacks from the page layout, when no tag or table gives the date -------------------------
+
+# The site header's calendar widget (`今天是2024年5月28日 星期二`, `当前时间：…`, a 农历 line beside the date)
+# shows the day the page was fetched, not the day it was published.
+_CLOCK_MARK = r"农历|阴历|今天是|今日是|今天\s*[:：]|当前(?:时间|日期)\s*[:：]?|现在(?:时间|是)"
+_CLOCK = re.compile(_CLOCK_MARK)
 
 # a line that labels its date as the publication time: 发布时间/发表于/日期:, or an article meta line
 # (`2004-12-10 阅读10544次`, `2005-04-27 14:32 来源：新华社`) that carries a view count, source or author
@@ -69,7 +100,7 @@ PUBLISHED_LABEL = re.compile(
 # lines whose dates are something else: an index number, the date a document was written, a deadline,
 # a birth, death or founding date
 NOT_PUBLISHED = re.compile(r"索引号|成文|有效期|截止|实施日期|施行|出生|生于|逝世|去世|卒于|"
-                           r"(?:成立|建置|设立|创建|创办|建立|注册|加入)(?:于|时间|日期)")
+                           r"(?:成立|建置|设立|创建|创办|建立|注册|加入)(?:于|时间|日期)|" + _CLOCK_MARK)
 # Where the article ends and the page's other lists begin: comment threads (whose 发表时间 is a
 # reader's), related or topic lists, previous/next links. Dates after such a heading are not the page's.
 _SECTION_HEAD = re.compile(
@@ -88,6 +119,15 @@ def before_sections(text: str) -> str:
         if _PREV_NEXT.match(folded) or (len(folded) <= 30 and _SECTION_HEAD.match(folded)):
             return "\n".join(lines[:i])
     return text
+
+
+def without_clock(text: str) -> str:
+    """`text` without the date lines of a calendar widget: a line with a date that has, or sits next
+    to a line that has, a 农历 / 今天是 / 当前时间 mark."""
+    lines = text.split("\n")
+    marked = [bool(_CLOCK.search(fold(line))) for line in lines]
+    return "\n".join(line for i, line in enumerate(lines)
+                     if not (any(marked[max(0, i - 1):i + 2]) and iter_dates(line)))
 
 
 def labelled_date(text: str, last: bool) -> str | None:
