@@ -48,6 +48,7 @@ _URL_DATES = tuple(re.compile(p) for p in (
     r"/((?:19|20)\d{2})(\d{2})/?(\d{2})/",            # /20240509/…, /202405/09/…
     r"/((?:19|20)\d{2})/(\d{2})(\d{2})/",             # /2024/0517/c1-2.html
     r"/(?:cols|content)/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})/",
+    r"/((?:19|20)\d{2})/(\d{2})/(\d{2})/",            # /archive/2005/09/07/543698.aspx
 ))
 
 
@@ -140,7 +141,8 @@ def parse_date(text: str | None) -> str | None:
 
 
 def date_from_url(url: str) -> str | None:
-    """Dates encoded in article paths: `/202212/t20221214_1.html`, `/2024-05/13/`, `/art/2022/12/14/`."""
+    """Dates encoded in article paths: `/202212/t20221214_1.html`, `/2024-05/13/`, `/art/2022/12/14/`,
+    `/2005/09/07/` (a last resort: a date the page shows is preferred)."""
     for pattern in _URL_DATES:
         m = pattern.search(url or "")
         if m:

@@ -21,7 +21,6 @@ from pipelines.extraction.gkml import read_label_cells, read_label_line
 from pipelines.extraction.layers import body_nodes, node_text, parse_html, run_trafilatura, xpath_text
 from pipelines.extraction.meta import (
     before_sections,
-    build_stamp_date,
     date_candidates,
     gov_fields,
     heading_date,
@@ -30,6 +29,7 @@ from pipelines.extraction.meta import (
     read_meta,
     split_keywords,
     unlabelled_date,
+    unshown_date,
     without_clock,
 )
 
@@ -103,7 +103,7 @@ def _published_at(overrides: Mapping[str, str], tree: HtmlElement, html: str, me
         iso = unlabelled_date(line)
         if iso:
             return iso
-    return build_stamp_date(html)
+    return unshown_date(html)
 
 
 def _around(page_text: str, body: str) -> tuple[str, str]:

@@ -22,19 +22,24 @@ GOV_META = {
     "author": "author",
     "description": "description",
 }
-# Other names seen on news and portal pages that carry the publication time, in order of trust.
+# Other names seen on news and portal pages that carry the publication time, in order of trust: the
+# government tag, Open Graph and its Chinese variants (`og:time` of ifeng, `bytedance:published_time` of
+# toutiao, `weibo:article:create_at` of the Sina/Weibo share card), schema.org, then scholarly and
+# Dublin Core names.
 DATE_META = ("pubdate", "publishdate", "article:published_time", "og:release_date", "og:published_time",
-             "publish_time", "publishtime", "firstpublishedtime", "datepublished", "dc.date", "date")
-# Dates the page carries outside meta tags, in order of trust after them: schema.org JSON-LD
-# (`"datePublished": "…"`); the enorth/people.cn CMS family's article properties in an HTML comment.
-_HIDDEN_DATES = (
+             "og:time", "news:published_time", "bytedance:published_time", "publish_time", "publishtime",
+             "firstpublishedtime", "datepublished", "weibo:article:create_at", "citation_publication_date",
+             "citation_date", "dcterms.issued", "dc.date.issued", "prism.publicationdate", "dc.date", "date")
+# The enorth/people.cn CMS family writes its article properties into an HTML comment.
+_ENP_DATE = re.compile(r"<!--\s*enpproperty.{0,2000}?<date>([^<]{8,40})</date>", re.S | re.I)
+# Dates a page declares without showing them, used only when it shows none (they can differ from the
+# shown date the page is known by): schema.org JSON-LD `"datePublished"` (on a wiki, the day the entry
+# was created), and the stamp Sina's CMS writes above every page it builds (`<!--[112,3,114366] published
+# at 2004-10-13 14:01:37 from #009 by system-->`, moved by every rebuild).
+_UNSHOWN_DATES = (
     re.compile(r"[\"']datePublished[\"']\s*:\s*[\"']([^\"'<]{8,40})[\"']"),
-    re.compile(r"<!--\s*enpproperty.{0,2000}?<date>([^<]{8,40})</date>", re.S | re.I),
+    re.compile(r"<!--\s*\[[\d,\s]*\]\s*published at ((?:19|20)\d{2}-\d{1,2}-\d{1,2}[\d: ]{0,9})"),
 )
-# The stamp Sina's CMS writes above every page it builds (`<!--[112,3,114366] published at 2004-10-13
-# 14:01:37 from #009 by system-->`): the time the page was last built, which a later rebuild moves, so it
-# only stands in when the page shows no date at all.
-_BUILD_STAMP = re.compile(r"<!--\s*\[[\d,\s]*\]\s*published at ((?:19|20)\d{2}-\d{1,2}-\d{1,2}[\d: ]{0,9})")
 # WeChat article pages (mp.weixin.qq.com) leave `#publish_time` empty for a script to fill from the
 # Unix time in `var ct = "1659274471"`; the time shown is that stamp in Beijing time.
 _WECHAT_CT = re.compile(r"\bvar\s+ct\s*=\s*[\"'](\d{10})[\"']")
@@ -42,13 +47,19 @@ _SPLIT_KEYWORDS = re.compile(r"[,，;；、|\s]+")
 
 
 def read_meta(tree: HtmlElement) -> dict[str, str]:
-    """All `<meta name|property|itemprop=… content=…>` with non-empty content; first occurrence wins."""
+    """All `<meta name|property|itemprop=… content=…>` with non-empty content, names lower-cased without
+    spaces (`weibo: article:create_at`); first occurrence wins. A `<time datetime=…>` marked
+    `itemprop="datePublished"` or `pubdate` counts as `datepublished`."""
     found: dict[str, str] = {}
     for el in tree.iter("meta"):
         name = el.get("name") or el.get("property") or el.get("itemprop") or el.get("http-equiv")
         content = (el.get("content") or "").strip()
         if name and content:
-            found.setdefault(name.strip().lower(), content)
+            found.setdefault("".join(name.split()).lower(), content)
+    for el in tree.iter("time"):
+        stamp = (el.get("datetime") or "").strip()
+        if stamp and ((el.get("itemprop") or "").lower() == "datepublished" or el.get("pubdate") is not None):
+            found.setdefault("datepublished", stamp)
     return found
 
 
@@ -69,20 +80,23 @@ def date_candidates(meta: dict[str, str], html: str = "") -> list[str]:
     """Publication dates a page declares for machines (meta tags, structured data, CMS stamps), most
     trusted first; raw strings, not yet parsed."""
     found = [meta[name] for name in DATE_META if name in meta]
-    for pattern in _HIDDEN_DATES:
-        m = pattern.search(html)
-        if m:
-            found.append(m.group(1))
+    m = _ENP_DATE.search(html)
+    if m:
+        found.append(m.group(1))
     m = _WECHAT_CT.search(html)
     if m and "id=\"publish_time\"" in html:
         found.append(datetime.fromtimestamp(int(m.group(1)), BEIJING).isoformat())
     return found
 
 
-def build_stamp_date(html: str) -> str | None:
-    """The CMS build stamp in a comment at the top of the page, the last resort for a date."""
-    m = _BUILD_STAMP.search(html[:2000])
-    return parse_date(m.group(1)) if m else None
+def unshown_date(html: str) -> str | None:
+    """A date the page declares but does not show (JSON-LD, a CMS build stamp): the last resort."""
+    for pattern in _UNSHOWN_DATES:
+        m = pattern.search(html)
+        iso = parse_date(m.group(1)) if m else None
+        if iso:
+            return iso
+    return None
 
 
 # --- date fallbacks from the page layout, when no tag or table gives the date -------------------------
