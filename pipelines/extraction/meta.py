@@ -37,12 +37,12 @@ _ENP_DATE = re.compile(r"<!--\s*enpproperty.{0,2000}?<date>([^<]{8,40})</date>",
 # was created), and the stamp Sina's CMS writes above every page it builds (`<!--[112,3,114366] published
 # at 2004-10-13 14:01:37 from #009 by system-->`, moved by every rebuild).
 _UNSHOWN_DATES = (
-    re.compile(r"[\"']datePublished[\"']\s*:\s*[\"']([^\"'<]{8,40})[\"']"),
+    re.compile(r"datePublished[\"']\s*:\s*[\"']([^\"'<]{8,40})[\"']"),
     re.compile(r"<!--\s*\[[\d,\s]*\]\s*published at ((?:19|20)\d{2}-\d{1,2}-\d{1,2}[\d: ]{0,9})"),
 )
 # WeChat article pages (mp.weixin.qq.com) leave `#publish_time` empty for a script to fill from the
 # Unix time in `var ct = "1659274471"`; the time shown is that stamp in Beijing time.
-_WECHAT_CT = re.compile(r"\bvar\s+ct\s*=\s*[\"'](\d{10})[\"']")
+_WECHAT_CT = re.compile(r"var\s+ct\s*=\s*[\"'](\d{10})[\"']")
 _SPLIT_KEYWORDS = re.compile(r"[,，;；、|\s]+")
 
 
@@ -83,8 +83,8 @@ def date_candidates(meta: dict[str, str], html: str = "") -> list[str]:
     m = _ENP_DATE.search(html)
     if m:
         found.append(m.group(1))
-    m = _WECHAT_CT.search(html)
-    if m and "id=\"publish_time\"" in html:
+    m = _WECHAT_CT.search(html) if 'id="publish_time"' in html else None
+    if m:
         found.append(datetime.fromtimestamp(int(m.group(1)), BEIJING).isoformat())
     return found
 
