@@ -4,7 +4,9 @@ Handles `2022年12月14日`, `2021-08-31 21:35:07`, `2004年7月16日08:19`, `20
 Chinese numerals (`二〇二三年十二月五日`) and ISO strings with an offset. A 索引号 such as
 `2026-02-00018` is never a date: the day may not run on into more digits, and month and day must exist.
 
-Twelve-hour times are made 24-hour: `9:23:57 PM`, `下午 09:23:57` (the Traditional Windows locale).
+English month names are read too (`September 7, 2005 11:57 AM`, `Wed, 07 Sep 2005`), as 2000s blog
+engines write them. Twelve-hour times are made 24-hour: `9:23:57 PM`, `下午 09:23:57` (the Traditional
+Windows locale). A UTC offset counts only after an ISO `T` or seconds: `10:30-11:30` is a span of time.
 Year-last dates with slashes are read the way the servers that write them mean them: `9/17/2004 5:54:13
 AM` is the default date of ASP / .NET on an English-locale (en-US) Windows host, month first, which many
 old Chinese ASP sites show as their 发布日期. A first number over 12 can only be a day (`17/9/2004`); when
@@ -20,8 +22,10 @@ BEIJING = timezone(timedelta(hours=8))
 
 _SEP = r"\s*[-/.年]\s*"
 # the time after a date: `10:30`, `08时19分`, `T10:00:00Z`, `下午 09:23:57`, `9:23:57 PM`
-_TIME = (r"(?:\s*(?:T|\s)?\s*(?P<half>上午|下午|晚上|凌晨|早上)?\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})"
-         r"(?:\s*[:：分]\s*(?P<S>\d{1,2}))?(?:\s*秒)?(?:\.\d+)?(?P<tz>Z|[+-]\d{2}:?\d{2})?"
+# (an offset counts only after an ISO `T` or seconds, so that `10:30-11:30` stays a span of time)
+_TIME = (r"(?:\s*(?:(?P<iso>T)|\s)?\s*(?P<half>上午|下午|晚上|凌晨|早上)?\s*(?P<H>\d{1,2})\s*[:：时]\s*"
+         r"(?P<M>\d{1,2})(?:\s*[:：分]\s*(?P<S>\d{1,2}))?(?:\s*秒)?(?:\.\d+)?"
+         r"(?P<tz>Z|[+-]\d{2}:?\d{2}(?![:\d])|\s?(?:GMT|UTC)(?![A-Za-z]))?"
          r"(?:\s*(?P<ampm>[AaPp])\.?[Mm]\.?(?![A-Za-z]))?)?(?![\d])")
 _DATE = re.compile(
     r"(?<![\d.-])(?P<y>(?:19|20)\d{2})" + _SEP + r"(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})(?![\d])\s*日?"
@@ -29,6 +33,15 @@ _DATE = re.compile(
 )
 # `9/17/2004 5:54:13 AM`, `7/5/2005`: month (or day) and day first, slashes only, a four-digit year last
 _YEAR_LAST = re.compile(r"(?<![\d/.:-])(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>(?:19|20)\d{2})(?![\d/])" + _TIME)
+# English month names, as blog engines of the 2000s (MovableType, .Text) and RFC 822 stamps write them:
+# `September 7, 2005 11:57 AM`, `Sep. 7th, 2005`, `Wed, 07 Sep 2005 11:57:00`
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MON = (r"(?<![A-Za-z])(?P<mon>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+        r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?(?![A-Za-z])")
+_DAY = r"(?P<d>\d{1,2})(?:st|nd|rd|th)?(?![\d:])"
+_YEAR = r"(?P<y>(?:19|20)\d{2})(?![\d])"
+_EN_DATES = (re.compile(_MON + r"\s*" + _DAY + r"\s*,?\s*" + _YEAR + _TIME, re.I),
+             re.compile(r"(?<![\d])" + _DAY + r"\s*" + _MON + r",?\s*" + _YEAR + _TIME, re.I))
 _PM_HALVES = ("下午", "晚上")
 _AM_HALVES = ("上午", "凌晨", "早上")
 _CN_DIGITS = {"\u3007": 0, "○": 0, "零": 0, "\uff2f": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
@@ -81,7 +94,9 @@ def _from_match(m: re.Match[str], y: int, mo: int, d: int) -> str | None:
         hh = 0
     if hh > 23 or mi > 59 or ss > 59:
         return _iso(y, mo, d)
-    tz = m["tz"]
+    tz = (m["tz"] or "").strip()
+    if tz[:1] in ("+", "-") and not (m["iso"] or m["S"]):
+        tz = ""  # `10:30-11:30`: a span, not an offset
     if tz and tz not in ("+08:00", "+0800"):
         try:
             stamp = datetime(y, mo, d, hh, mi, ss, tzinfo=_offset(tz))
@@ -92,7 +107,7 @@ def _from_match(m: re.Match[str], y: int, mo: int, d: int) -> str | None:
 
 
 def _offset(tz: str) -> timezone:
-    if tz == "Z":
+    if tz in ("Z", "GMT", "UTC"):
         return UTC
     sign = -1 if tz[0] == "-" else 1
     digits = tz[1:].replace(":", "")
@@ -120,6 +135,12 @@ def iter_dates(text: str, skip_ranges: bool = False) -> list[tuple[int, str]]:
         iso = _from_match(m, int(m["y"]), month, day)
         if iso and not (skip_ranges and _in_range(text, m.start(), m.end())):
             found.append((m.start(), iso))
+    for pattern in _EN_DATES:
+        for m in pattern.finditer(text):
+            month = _MONTH_NAMES.index(m["mon"][:3].lower()) + 1
+            iso = _from_match(m, int(m["y"]), month, int(m["d"]))
+            if iso and not (skip_ranges and _in_range(text, m.start(), m.end())):
+                found.append((m.start(), iso))
     for m in _CN_DATE.finditer(text):
         y = "".join(str(_CN_DIGITS[c]) for c in m["y"])
         iso = _iso(int(y), _cn_number(m["m"]), _cn_number(m["d"]))

@@ -106,11 +106,12 @@ def unshown_date(html: str) -> str | None:
 _CLOCK_MARK = r"农历|阴历|今天是|今日是|今天\s*[:：]|当前(?:时间|日期)\s*[:：]?|现在(?:时间|是)"
 _CLOCK = re.compile(_CLOCK_MARK)
 
-# a line that labels its date as the publication time: 发布时间/发表于/日期:, or an article meta line
-# (`2004-12-10 阅读10544次`, `2005-04-27 14:32 来源：新华社`) that carries a view count, source or author
+# a line that labels its date as the publication time: 发布时间/发表于/日期:/Posted on, or an article meta
+# line (`2004-12-10 阅读10544次`, `2005-04-27 14:32 来源：新华社`) that carries a view count, source or author
 PUBLISHED_LABEL = re.compile(
     r"(?:发布|发表|公开|更新|发稿|出版|刊发)(?:日期|时间|于)|(?:日期|时间)\s*:|更新\s*(?:$|来源)"
-    r"|(?:阅读|点击|浏览|访问)(?:数|量|次数|人次)?\s*(?::\s*\d|[(（]\s*\d|\d+\s*次)|(?:来源|作者)\s*:")
+    r"|(?:阅读|点击|浏览|访问)(?:数|量|次数|人次)?\s*(?::\s*\d|[(（]\s*\d|\d+\s*次)|(?:来源|作者)\s*:"
+    r"|(?i:\b(?:posted|published)\b)")
 # lines whose dates are something else: an index number, the date a document was written, a deadline,
 # a birth, death or founding date
 NOT_PUBLISHED = re.compile(r"索引号|成文|有效期|截止|实施日期|施行|出生|生于|逝世|去世|卒于|"
