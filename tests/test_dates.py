@@ -64,6 +64,10 @@ def test_parse_date(text: str, iso: str | None) -> None:
     ("http://health.people.com.cn/n1/2024/0517/c14739-40237861.html", "2024-05-17T00:00:00+08:00"),
     ("http://blog.donews.com/wangluting/archive/2005/09/07/543698.aspx", "2005-09-07T00:00:00+08:00"),
     ("http://www.example.org/news/2024/1/5/123.html", None),   # a one-digit month may be anything
+    ("https://new.qq.com/rain/a/20240518A060RN00", "2024-05-18T00:00:00+08:00"),
+    ("http://biz.163.com/05/0425/08/1I606VE600020QGP.html", "2005-04-25T00:00:00+08:00"),
+    ("https://www.163.com/dy/article/J2PBDVUF0511A6N9.html", None),
+    ("http://www.example.org/05/1325/08/1I606VE600020QGP.html", None),
     ("http://www.zs.gov.cn/zwgk/202212/index_1.html", None),
     ("http://www.zs.gov.cn/gkmlpt/content/2/2026/post_2026.html", None),
 ])

@@ -62,6 +62,8 @@ _URL_DATES = tuple(re.compile(p) for p in (
     r"/((?:19|20)\d{2})/(\d{2})(\d{2})/",             # /2024/0517/c1-2.html
     r"/(?:cols|content)/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})/",
     r"/((?:19|20)\d{2})/(\d{2})/(\d{2})/",            # /archive/2005/09/07/543698.aspx
+    r"/a/((?:19|20)\d{2})(\d{2})(\d{2})[A-Z]\w{6,}",    # Tencent: /rain/a/20240518A060RN00
+    r"/(\d{2})/(\d{2})(\d{2})/\d{2}/[0-9A-Z]{16}\.html",   # NetEase: /05/0425/08/1I606VE600020QGP.html
 ))
 
 
@@ -163,11 +165,13 @@ def parse_date(text: str | None) -> str | None:
 
 def date_from_url(url: str) -> str | None:
     """Dates encoded in article paths: `/202212/t20221214_1.html`, `/2024-05/13/`, `/art/2022/12/14/`,
-    `/2005/09/07/` (a last resort: a date the page shows is preferred)."""
+    `/2005/09/07/`, Tencent's `/a/20240518A060RN00`, NetEase's `/05/0425/08/<16-character id>.html`
+    (used when no tag, table or labelled line gives a date)."""
     for pattern in _URL_DATES:
         m = pattern.search(url or "")
         if m:
-            iso = _iso(int(m[1]), int(m[2]), int(m[3]))
+            year = int(m[1])
+            iso = _iso(year if year >= 100 else 2000 + year, int(m[2]), int(m[3]))  # NetEase: `/05/`
             if iso:
                 return iso
     return None
