@@ -29,6 +29,8 @@ from pipelines.extraction.meta import (
     read_meta,
     split_keywords,
     unlabelled_date,
+    unshown_date,
+    without_clock,
 )
 
 EXTRACTOR_NAME = "govarchive"
@@ -74,6 +76,7 @@ def _published_at(overrides: Mapping[str, str], tree: HtmlElement, html: str, me
                   cells: dict[str, str], line_meta: dict[str, str], around: tuple[str, str, str, str],
                   url: str, title: str | None) -> str | None:
     header, trailer, body, lead = around
+    header = without_clock(header)
     first_lines = [line for line in body.split("\n")[:2] if len(line) <= 80]
     last_lines = [line for line in body.split("\n")[-2:] if len(line) <= 80]
     xpath = overrides.get("date_xpath")
@@ -100,7 +103,7 @@ def _published_at(overrides: Mapping[str, str], tree: HtmlElement, html: str, me
         iso = unlabelled_date(line)
         if iso:
             return iso
-    return None
+    return unshown_date(html)
 
 
 def _around(page_text: str, body: str) -> tuple[str, str]:
