@@ -16,11 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from demo.portal import DemoPortal, serve
 
 PROJECT = Path(__file__).resolve().parent.parent
 SCRAPY = str(Path(sys.executable).parent / "scrapy")
+
+
+# -- hypothesis: CI draws the same examples every run (a failure there is reproducible, not luck) --
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 # -- CI refuses skips ---------------------------------------------------------------------------
