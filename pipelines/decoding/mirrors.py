@@ -78,12 +78,17 @@ def is_traditional(text: str) -> bool:
     return changed >= 2 and changed >= _TRADITIONAL_SHARE * len(_HAN.findall(sample))
 
 
-def to_simplified(text: str) -> str:
+def to_simplified(text: str, traditional: bool | None = None) -> str:
     """The Simplified form of a text (OpenCC t2s); Simplified text is returned unchanged.
 
-    Only a text that is Traditional (``is_traditional``) is converted, so a Simplified text keeping a
-    character OpenCC would fold (``乾隆``) is not touched.
+    Only a text that is Traditional (``is_traditional``, unless the caller already knows) is
+    converted, so a Simplified text keeping a character OpenCC would fold (``乾隆``) is not touched.
     """
-    if not text or not is_traditional(text):
+    if not text or not (is_traditional(text) if traditional is None else traditional):
         return text
     return _convert("t2s", text)
+
+
+def is_big5_mirror(url: str | None) -> bool:
+    """True for a Traditional gateway mirror URL (``/gate/big5/<host>/…``, ``big5.<host>``)."""
+    return bool(url) and canonical_mirror_url(url or "")[1] in ("big5-gateway", "big5-host")
