@@ -46,6 +46,10 @@ _HEAD_END = re.compile(rb"</head\s*>|<body[\s>]", re.I)
 _COMMENT = re.compile(rb"<!--.*?-->", re.S)
 _ASCII_RUNS = re.compile(r"[\x00-\x7f]+")
 _ASCII_BYTES = bytes(range(0x80))
+_NON_ASCII_BYTE = re.compile(rb"[\x80-\xff]")
+#: Bytes no CJK encoding uses inside a character (trail bytes are 0x40 and up, GB18030's four-byte
+#: digits 0x30-0x39): a sample window may end before one without cutting a character.
+_OUTSIDE_CHARACTERS = re.compile(rb"[\x00-\x2f\x3a-\x3f]")
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
 #: Labels browsers and portals use that Python does not know, or knows under a subset codec.
@@ -64,6 +68,9 @@ _UPGRADES = {
 #: The codecs detection chooses among, in tie order.
 CANDIDATES = ("utf-8", "gb18030", "big5hkscs", "cp950")
 _FAMILY = {"utf-8": "utf", "gb18030": "gb", "big5hkscs": "big5", "cp950": "big5"}
+_FAMILY_CODECS = {"utf": ("utf-8",), "gb": ("gb18030",), "big5": ("big5hkscs", "cp950")}
+#: The families left once UTF-8 has failed.
+_CJK_FAMILIES = ("gb", "big5")
 
 #: Detection overrides a label only when the other reading is this much more plausible (score units:
 #: clean Chinese averages about 8, wrong-codec text 1-3).
@@ -79,8 +86,8 @@ TRUSTED_LABEL = 5.5
 TRUSTED_SAMPLE = 32
 #: UTF-8 validity is weak evidence below this many non-ASCII bytes.
 SHORT_UTF8 = 48
-#: The plausibility judgement reads the decoded text this many characters at a time ...
-_SAMPLE_CHARS = 8000
+#: The plausibility judgement reads the body this many bytes at a time (from a non-ASCII byte) ...
+_SAMPLE_BYTES = 2048
 #: ... until it has this many non-ASCII characters (plenty to tell GB from Big5).
 _SAMPLE_NON_ASCII = 800
 
@@ -152,47 +159,83 @@ def _strict(body: bytes, codec: str) -> str | None:
         return None
 
 
-def _sample(text: str) -> str:
-    """What plausibility is judged on: the first ``_SAMPLE_NON_ASCII`` non-ASCII characters of the
-    decoding from its ``<body`` on (ASCII markup and scripts skipped, however long), then, when the
-    body holds fewer, those of the head (its title)."""
-    start = max(text.find("<body"), 0)
-    found: list[str] = []
-    size = 0
-    for low, high in ((start, len(text)), (0, start)):
-        for at in range(low, high, _SAMPLE_CHARS):
-            piece = _ASCII_RUNS.sub("", text[at:min(at + _SAMPLE_CHARS, high)])
-            found.append(piece)
-            size += len(piece)
-            if size >= _SAMPLE_NON_ASCII:
-                return "".join(found)[:_SAMPLE_NON_ASCII]
-    return "".join(found)
+def _windows(body: bytes) -> list[tuple[int, int]]:
+    """The byte ranges plausibility is judged on: from the ``<body`` on (then the head), stretches
+    starting at a non-ASCII byte (ASCII markup and scripts skipped, however long) and ending before a
+    byte no CJK encoding uses inside a character, until they hold ``2 * _SAMPLE_NON_ASCII`` non-ASCII
+    bytes. Every codec reads the same stretches, each starting in step."""
+    start = max(body.find(b"<body"), 0)
+    found: list[tuple[int, int]] = []
+    wanted = 2 * _SAMPLE_NON_ASCII
+    for low, high in ((start, len(body)), (0, start)):
+        at = low
+        while wanted > 0:
+            first = _NON_ASCII_BYTE.search(body, at, high)
+            if first is None:
+                break
+            safe = _OUTSIDE_CHARACTERS.search(body, min(first.start() + _SAMPLE_BYTES, high), high)
+            at = safe.start() if safe else high
+            found.append((first.start(), at))
+            wanted -= len(body[first.start():at].translate(None, _ASCII_BYTES))
+    return found
+
+
+def _sample(body: bytes, windows: list[tuple[int, int]], codec: str) -> tuple[str, bool]:
+    """The first ``_SAMPLE_NON_ASCII`` non-ASCII characters of *windows* read with *codec* (bytes it
+    cannot read become U+FFFD, which scores as implausible), and whether every window read strictly."""
+    pieces = []
+    strict = True
+    for low, high in windows:
+        try:
+            piece = body[low:high].decode(codec)
+        except UnicodeDecodeError:
+            piece = body[low:high].decode(codec, errors="replace")
+            strict = False
+        pieces.append(_ASCII_RUNS.sub("", piece))
+    return "".join(pieces)[:_SAMPLE_NON_ASCII], strict
 
 
 class _Readings:
-    """Strict decodings of one body and their plausibility, computed on demand and cached."""
+    """Strict decodings of one body and their plausibility, computed on demand and cached.
+
+    Plausibility is judged on a sample of the body read with the codec (``_windows``), so ranking the
+    codecs costs no full decoding; only the codecs whose strictness matters are decoded in full.
+    """
 
     def __init__(self, body: bytes) -> None:
         self.body = body
         self._text: dict[str, str | None] = {}
-        self._score: dict[str, float] = {}
-        self._size: dict[str, int] = {}
+        self._judged: dict[str, tuple[float, int]] = {}
+        self._windows: list[tuple[int, int]] | None = None
 
     def text(self, codec: str) -> str | None:
         if codec not in self._text:
-            self._text[codec] = _strict(self.body, codec)
+            # A CJK codec that cannot read the sample cannot read the body (each window starts and ends
+            # in step): no need to decode it all to find out.
+            if codec != "utf-8" and codec in _FAMILY:
+                self._judge(codec)
+            if codec not in self._text:
+                self._text[codec] = _strict(self.body, codec)
         return self._text[codec]
 
+    def _judge(self, codec: str) -> tuple[float, int]:
+        if codec not in self._judged:
+            if self._windows is None:
+                self._windows = _windows(self.body)
+            sample, strict = _sample(self.body, self._windows, codec)
+            if not strict:
+                self._text[codec] = None
+            self._judged[codec] = plausibility(sample)
+        return self._judged[codec]
+
     def score(self, codec: str) -> float:
-        if codec not in self._score:
-            text = self.text(codec)
-            judged = (-99.0, 0) if text is None else plausibility(_sample(text))
-            self._score[codec], self._size[codec] = judged
-        return self._score[codec]
+        """Mean commonness of the sample read with *codec* (whether or not the whole body decodes)."""
+        return self._judge(codec)[0]
 
     def trusted(self, codec: str) -> bool:
-        """Whether the strict decoding with *codec* reads as clean Chinese, on a fair sample."""
-        return self.score(codec) >= TRUSTED_LABEL and self._size[codec] >= TRUSTED_SAMPLE
+        """Whether *codec* reads the body as clean Chinese, on a fair sample."""
+        score, size = self._judge(codec)
+        return score >= TRUSTED_LABEL and size >= TRUSTED_SAMPLE
 
     def known(self, codec: str) -> str | None:
         """The strict decoding with *codec* if it was already made."""
@@ -201,14 +244,17 @@ class _Readings:
     def first_strict(self, codecs_: tuple[str, ...]) -> str | None:
         return next((c for c in codecs_ if self.text(c) is not None), None)
 
-    def strict_candidates(self) -> list[str]:
-        """One strictly decoding codec per family (Big5: Big5-HKSCS before cp950)."""
-        found: dict[str, str] = {}
-        for codec in CANDIDATES:
-            family = _FAMILY[codec]
-            if family not in found and self.text(codec) is not None:
-                found[family] = codec
-        return list(found.values())
+    def best_strict(self, families: list[str], above: float = float("-inf")) -> list[str]:
+        """The strictly decoding codecs of *families* (one per family: Big5-HKSCS before cp950), most
+        plausible first, leaving out those scoring below *above*; no family scoring below it is decoded."""
+        found = []
+        for family in sorted(families, key=lambda f: self.score(_FAMILY_CODECS[f][0]), reverse=True):
+            if self.score(_FAMILY_CODECS[family][0]) < above:
+                break
+            codec = self.first_strict(_FAMILY_CODECS[family])
+            if codec is not None and self.score(codec) >= above:
+                found.append(codec)
+        return sorted(found, key=self.score, reverse=True)
 
 
 def _chardet_pick(body: bytes, candidates: list[str]) -> str | None:
@@ -225,13 +271,17 @@ def _chardet_pick(body: bytes, candidates: list[str]) -> str | None:
     return None
 
 
-def _detect(readings: _Readings, candidates: list[str]) -> str:
-    """The most plausible of several strict decodings; chardet decides when none is clearly ahead."""
-    ranked = sorted(candidates, key=readings.score, reverse=True)
-    if len(ranked) == 1 or readings.score(ranked[0]) - readings.score(ranked[1]) >= DETECT_MARGIN:
-        return ranked[0]
-    close = [c for c in ranked if readings.score(ranked[0]) - readings.score(c) < DETECT_MARGIN]
-    return _chardet_pick(readings.body, close) or ranked[0]
+def _detect(readings: _Readings, families: list[str]) -> str | None:
+    """The most plausible strict decoding among *families*; chardet decides when none is clearly ahead.
+    None when no family decodes strictly. A family too far behind the leader is not decoded."""
+    leader = readings.best_strict(families)[:1]
+    if not leader:
+        return None
+    others = [f for f in families if f != _FAMILY[leader[0]]]
+    close = leader + readings.best_strict(others, readings.score(leader[0]) - DETECT_MARGIN + 1e-9)
+    if len(close) == 1:
+        return close[0]
+    return _chardet_pick(readings.body, close) or close[0]
 
 
 def _undecodable(body: bytes, codec: str) -> int:
@@ -285,19 +335,17 @@ def decide_encoding(body: bytes, content_type: str | None = None) -> EncodingDec
                     return made(codec, rule)
                 break
 
-    candidates = readings.strict_candidates()
     strict_labels = [(rule, codec) for rule, codecs_ in cjk_labels
                      if (codec := readings.first_strict(codecs_)) is not None]
     if len({_FAMILY[codec] for _, codec in strict_labels}) == 1:
-        # The labels that decode agree on a family (or only one label decodes).
+        # The labels that decode agree on a family (or only one label decodes): another family wins
+        # only when it decodes and reads far better.
         rule, codec = strict_labels[0]
-        others = [c for c in candidates if _FAMILY[c] != _FAMILY[codec]]
-        best = max(others, key=readings.score, default=None)
-        if best is None or readings.score(best) - readings.score(codec) < LABEL_MARGIN:
-            return made(codec, rule)
-        return made(best, "chardet")
-    if candidates:
-        choice = _detect(readings, candidates)
+        others = [f for f in _CJK_FAMILIES if f != _FAMILY[codec]]
+        better = readings.best_strict(others, readings.score(codec) + LABEL_MARGIN)
+        return made(better[0], "chardet") if better else made(codec, rule)
+    choice = _detect(readings, list(_CJK_FAMILIES))
+    if choice is not None:
         western = [(rule, c) for rule, c in labels if c[0] not in _FAMILY]
         if western and readings.score(choice) < MIN_CJK_PLAUSIBILITY:
             for rule, codecs_ in western:
@@ -309,7 +357,7 @@ def decide_encoding(body: bytes, content_type: str | None = None) -> EncodingDec
         codec = readings.first_strict(codecs_)
         if codec is not None and codecs_[0] not in _FAMILY:
             return made(codec, rule)
-    return _fallback(body, labels, made)
+    return _fallback(body, readings, labels, made)
 
 
 def _short_utf8_check(body: bytes, readings: _Readings, cjk_labels: list[tuple[str, tuple[str, ...]]],
@@ -324,7 +372,7 @@ def _short_utf8_check(body: bytes, readings: _Readings, cjk_labels: list[tuple[s
     return made("utf-8", "utf-8")
 
 
-def _fallback(body: bytes, labels: list[tuple[str, tuple[str, ...]]],
+def _fallback(body: bytes, readings: _Readings, labels: list[tuple[str, tuple[str, ...]]],
               made: Callable[[str, str, int], EncodingDecision]) -> EncodingDecision:
     order: list[str] = []
     for _, codecs_ in labels:
@@ -334,10 +382,7 @@ def _fallback(body: bytes, labels: list[tuple[str, tuple[str, ...]]],
     fewest = min(losses.values())
     close = [c for c in order if losses[c] <= fewest + max(2, fewest // 10)]
 
-    def lossy_score(codec: str) -> float:
-        return plausibility(_sample(body.decode(codec, errors="replace")))[0]
-
-    best = close[0] if len(close) == 1 else max(close, key=lambda c: (lossy_score(c), -order.index(c)))
+    best = close[0] if len(close) == 1 else max(close, key=lambda c: (readings.score(c), -order.index(c)))
     logger.info("no codec decodes the body strictly; %s loses %d bytes", best, losses[best])
     return made(best, "fallback", losses[best])
 

@@ -65,6 +65,7 @@ _SAMPLE = 2000
 #: Share of the CJK characters OpenCC t2s must change for a text to count as Traditional.
 _TRADITIONAL_SHARE = 0.05
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_SLICE = 64
 
 
 def is_traditional(text: str) -> bool:
@@ -72,9 +73,20 @@ def is_traditional(text: str) -> bool:
     2,000 characters). Simplified text with a Traditional name or two stays Simplified."""
     sample = text[:_SAMPLE]
     simplified = _convert("t2s", sample)
+    if simplified == sample:
+        return False
     if len(simplified) != len(sample):
         return True  # t2s replaced a phrase by one of another length: it found Traditional text
-    changed = sum(map(str.__ne__, sample, simplified))
+    # Count changed characters a slice at a time (unchanged slices compare in C), and stop as soon as
+    # they are 5% of the whole sample: there are no more CJK characters than that.
+    enough = max(2.0, _TRADITIONAL_SHARE * len(sample))
+    changed = 0
+    for at in range(0, len(sample), _SLICE):
+        before, after = sample[at:at + _SLICE], simplified[at:at + _SLICE]
+        if before != after:
+            changed += sum(map(str.__ne__, before, after))
+            if changed >= enough:
+                return True
     return changed >= 2 and changed >= _TRADITIONAL_SHARE * len(_HAN.findall(sample))
 
 
