@@ -561,10 +561,12 @@ def repair_mojibake(text: str) -> tuple[str, list[Repair]]:
         repaired = _repair_latin(repaired, repairs, {r.codecs.split(">")[0] for r in repairs})
     found = len(repairs)
     repaired = _repair_cjk(repaired, repairs)
-    if len(repairs) > found:
+    seen = {r.codecs for r in repairs[found:]}
+    # The second pass tries only codec pairs that do not re-segment bytes: none to try, no pass.
+    if any(not resyncs and codecs in seen for codecs, _, resyncs in _TRANSFORMS):
         covered = sum(len(r.after) for r in repairs[found:])
-        dominant = covered >= DOMINANT_SHARE * sum(1 for c in repaired if c > "\x7f")
-        repaired = _repair_cjk(repaired, repairs, {r.codecs for r in repairs[found:]}, dominant)
+        dominant = covered >= DOMINANT_SHARE * (len(repaired) - len(repaired.encode("ascii", "ignore")))
+        repaired = _repair_cjk(repaired, repairs, seen, dominant)
     if repairs:
         logger.debug("repaired %d mojibake runs", len(repairs))
     return repaired, repairs
