@@ -202,8 +202,9 @@ class _Readings:
     codecs costs no full decoding; only the codecs whose strictness matters are decoded in full.
     """
 
-    def __init__(self, body: bytes) -> None:
+    def __init__(self, body: bytes, provisional: bool = False) -> None:
         self.body = body
+        self.provisional = provisional
         self._text: dict[str, str | None] = {}
         self._judged: dict[str, tuple[float, int]] = {}
         self._windows: list[tuple[int, int]] | None = None
@@ -237,12 +238,24 @@ class _Readings:
         score, size = self._judge(codec)
         return score >= TRUSTED_LABEL and size >= TRUSTED_SAMPLE
 
+    def sample_strict(self, codec: str) -> bool:
+        """Whether *codec* reads the sample strictly (the whole body may still hold a bad byte)."""
+        self._judge(codec)
+        return self._text.get(codec, "") is not None
+
     def known(self, codec: str) -> str | None:
         """The strict decoding with *codec* if it was already made."""
         return self._text.get(codec)
 
+    def strict(self, codec: str) -> bool:
+        """Whether *codec* decodes the body strictly; when provisional, a GB or Big5 codec need only
+        read the sample strictly (the worker checks the rest)."""
+        if self.provisional and codec in _FAMILY and codec != "utf-8":
+            return self.sample_strict(codec)
+        return self.text(codec) is not None
+
     def first_strict(self, codecs_: tuple[str, ...]) -> str | None:
-        return next((c for c in codecs_ if self.text(c) is not None), None)
+        return next((c for c in codecs_ if self.strict(c)), None)
 
     def best_strict(self, families: list[str], above: float = float("-inf")) -> list[str]:
         """The strictly decoding codecs of *families* (one per family: Big5-HKSCS before cp950), most
@@ -295,10 +308,16 @@ def _undecodable(body: bytes, codec: str) -> int:
     return len(_SURROGATE.findall(text))
 
 
-def decide_encoding(body: bytes, content_type: str | None = None) -> EncodingDecision:
+def decide_encoding(body: bytes, content_type: str | None = None, *,
+                    provisional: bool = False) -> EncodingDecision:
     """Decide how to decode *body*; *content_type* is the HTTP ``Content-Type`` header, if any.
 
     See the module docstring for the rules. Never raises on any bytes or labels.
+
+    *provisional*: a GB or Big5 codec counts as decoding strictly when it reads the sample strictly,
+    so the decision decodes no body in full but to try UTF-8. Whoever decodes the body next must do
+    so strictly and decide again when that fails (``pipelines.encoding.decode_page`` does): the
+    downloader middleware decides provisionally, so a page is decoded in full once, in the worker.
     """
     hdr, meta = header_charset(content_type), meta_charset(body)
 
@@ -318,7 +337,7 @@ def decide_encoding(body: bytes, content_type: str | None = None) -> EncodingDec
     if body.isascii():
         return made("utf-8", "utf-8")
 
-    readings = _Readings(body)
+    readings = _Readings(body, provisional)
     labels = [(rule, _label_codecs(label)) for rule, label in (("header", hdr), ("meta", meta))]
     labels = [(rule, codecs_) for rule, codecs_ in labels if codecs_]
     cjk_labels = [(rule, c) for rule, c in labels if c[0] in _FAMILY]
