@@ -180,52 +180,61 @@ def _windows(body: bytes) -> list[tuple[int, int]]:
     return found
 
 
-def _sample(body: bytes, windows: list[tuple[int, int]], codec: str) -> tuple[str, bool]:
-    """The first ``_SAMPLE_NON_ASCII`` non-ASCII characters of *windows* read with *codec* (bytes it
-    cannot read become U+FFFD, which scores as implausible), and whether every window read strictly."""
+def _sample(body: bytes, windows: list[tuple[int, int]], codec: str, strict: bool) -> str | None:
+    """The first ``_SAMPLE_NON_ASCII`` non-ASCII characters of *windows* read with *codec*. *strict*:
+    None as soon as a window does not decode; else bytes it cannot read become U+FFFD (which scores
+    as implausible)."""
     pieces = []
-    strict = True
     for low, high in windows:
         try:
             piece = body[low:high].decode(codec)
         except UnicodeDecodeError:
+            if strict:
+                return None
             piece = body[low:high].decode(codec, errors="replace")
-            strict = False
         pieces.append(_ASCII_RUNS.sub("", piece))
-    return "".join(pieces)[:_SAMPLE_NON_ASCII], strict
+    return "".join(pieces)[:_SAMPLE_NON_ASCII]
 
 
 class _Readings:
     """Strict decodings of one body and their plausibility, computed on demand and cached.
 
     Plausibility is judged on a sample of the body read with the codec (``_windows``), so ranking the
-    codecs costs no full decoding; only the codecs whose strictness matters are decoded in full.
+    codecs costs no full decoding; only the codecs whose strictness matters are decoded in full, and
+    a GB or Big5 codec that cannot read the sample is known not to decode the body (each window starts
+    and ends in step).
     """
 
     def __init__(self, body: bytes, provisional: bool = False) -> None:
         self.body = body
         self.provisional = provisional
         self._text: dict[str, str | None] = {}
+        self._samples: dict[str, str | None] = {}  # strict readings of the sample, None: it fails
         self._judged: dict[str, tuple[float, int]] = {}
         self._windows: list[tuple[int, int]] | None = None
 
+    def _sample(self, codec: str, strict: bool = True) -> str | None:
+        if self._windows is None:
+            self._windows = _windows(self.body)
+        if not strict:
+            return _sample(self.body, self._windows, codec, False)
+        if codec not in self._samples:
+            self._samples[codec] = _sample(self.body, self._windows, codec, True)
+        return self._samples[codec]
+
     def text(self, codec: str) -> str | None:
         if codec not in self._text:
-            # A CJK codec that cannot read the sample cannot read the body (each window starts and ends
-            # in step): no need to decode it all to find out.
-            if codec != "utf-8" and codec in _FAMILY:
-                self._judge(codec)
-            if codec not in self._text:
+            if codec != "utf-8" and codec in _FAMILY and not self.sample_strict(codec):
+                self._text[codec] = None
+            else:
                 self._text[codec] = _strict(self.body, codec)
         return self._text[codec]
 
     def _judge(self, codec: str) -> tuple[float, int]:
         if codec not in self._judged:
-            if self._windows is None:
-                self._windows = _windows(self.body)
-            sample, strict = _sample(self.body, self._windows, codec)
-            if not strict:
-                self._text[codec] = None
+            sample = self._sample(codec)
+            if sample is None:
+                sample = self._sample(codec, False) or ""
             self._judged[codec] = plausibility(sample)
         return self._judged[codec]
 
@@ -240,8 +249,7 @@ class _Readings:
 
     def sample_strict(self, codec: str) -> bool:
         """Whether *codec* reads the sample strictly (the whole body may still hold a bad byte)."""
-        self._judge(codec)
-        return self._text.get(codec, "") is not None
+        return self._sample(codec) is not None
 
     def known(self, codec: str) -> str | None:
         """The strict decoding with *codec* if it was already made."""
@@ -259,12 +267,15 @@ class _Readings:
 
     def best_strict(self, families: list[str], above: float = float("-inf")) -> list[str]:
         """The strictly decoding codecs of *families* (one per family: Big5-HKSCS before cp950), most
-        plausible first, leaving out those scoring below *above*; no family scoring below it is decoded."""
+        plausible first, leaving out those scoring below *above*. A family that cannot read the sample,
+        or (full decisions) whose sample scores below *above*, is not decoded in full."""
         found = []
-        for family in sorted(families, key=lambda f: self.score(_FAMILY_CODECS[f][0]), reverse=True):
-            if self.score(_FAMILY_CODECS[family][0]) < above:
-                break
-            codec = self.first_strict(_FAMILY_CODECS[family])
+        for family in families:
+            codecs_ = _FAMILY_CODECS[family]
+            first = next((n for n, c in enumerate(codecs_) if self.sample_strict(c)), None)
+            if first is None or (not self.provisional and self.score(codecs_[first]) < above):
+                continue
+            codec = self.first_strict(codecs_[first:])
             if codec is not None and self.score(codec) >= above:
                 found.append(codec)
         return sorted(found, key=self.score, reverse=True)
