@@ -46,10 +46,11 @@ _HEAD_END = re.compile(rb"</head\s*>|<body[\s>]", re.I)
 _COMMENT = re.compile(rb"<!--.*?-->", re.S)
 _ASCII_RUNS = re.compile(r"[\x00-\x7f]+")
 _ASCII_BYTES = bytes(range(0x80))
-_NON_ASCII_BYTE = re.compile(rb"[\x80-\xff]")
-#: Bytes no CJK encoding uses inside a character (trail bytes are 0x40 and up, GB18030's four-byte
-#: digits 0x30-0x39): a sample window may end before one without cutting a character.
-_OUTSIDE_CHARACTERS = re.compile(rb"[\x00-\x2f\x3a-\x3f]")
+#: Bytes marked by kind: non-ASCII, and bytes no CJK encoding uses inside a character (trail bytes are
+#: 0x40 and up, GB18030's four-byte digits 0x30-0x39), before which a sample window may end without
+#: cutting a character.
+_NON_ASCII_MARK, _OUTSIDE_MARK = b"\x80", b"\x01"
+_BYTE_KINDS = bytes(0x80 if b >= 0x80 else 1 if b < 0x30 or 0x3A <= b < 0x40 else 2 for b in range(256))
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
 #: Labels browsers and portals use that Python does not know, or knows under a subset codec.
@@ -164,19 +165,20 @@ def _windows(body: bytes) -> list[tuple[int, int]]:
     starting at a non-ASCII byte (ASCII markup and scripts skipped, however long) and ending before a
     byte no CJK encoding uses inside a character, until they hold ``2 * _SAMPLE_NON_ASCII`` non-ASCII
     bytes. Every codec reads the same stretches, each starting in step."""
+    marked = body.translate(_BYTE_KINDS)  # then every search is a memchr
     start = max(body.find(b"<body"), 0)
     found: list[tuple[int, int]] = []
     wanted = 2 * _SAMPLE_NON_ASCII
     for low, high in ((start, len(body)), (0, start)):
         at = low
         while wanted > 0:
-            first = _NON_ASCII_BYTE.search(body, at, high)
-            if first is None:
+            first = marked.find(_NON_ASCII_MARK, at, high)
+            if first < 0:
                 break
-            safe = _OUTSIDE_CHARACTERS.search(body, min(first.start() + _SAMPLE_BYTES, high), high)
-            at = safe.start() if safe else high
-            found.append((first.start(), at))
-            wanted -= len(body[first.start():at].translate(None, _ASCII_BYTES))
+            safe = marked.find(_OUTSIDE_MARK, min(first + _SAMPLE_BYTES, high), high)
+            at = high if safe < 0 else safe
+            found.append((first, at))
+            wanted -= marked.count(_NON_ASCII_MARK, first, at)
     return found
 
 
