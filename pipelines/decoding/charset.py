@@ -24,6 +24,13 @@ head full of scripts. The decision, in order (``EncodingDecision.rule`` names th
 ``fallback``
     nothing decodes strictly: the candidate losing the fewest bytes (ties: labels first, then the more
     plausible text); ``undecodable_bytes`` counts the bytes that become U+FFFD.
+
+Cost: plausibility is judged on a sample (``_windows``: the first few hundred non-ASCII characters
+from the ``<body`` on, read with each codec), not on full decodings; a codec that cannot read the
+sample is out without decoding the body; a label whose reading is clean Chinese is taken without
+reading its rivals; a family too far behind the leader is never decoded in full. The downloader
+middleware decides *provisionally* (GB/Big5 strictness judged on the sample; the worker decodes the
+body strictly and decides again in full if that fails), so a page is decoded in full once.
 """
 from __future__ import annotations
 
