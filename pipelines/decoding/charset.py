@@ -97,7 +97,7 @@ SHORT_UTF8 = 48
 #: The plausibility judgement reads the body this many bytes at a time (from a non-ASCII byte) ...
 _SAMPLE_BYTES = 2048
 #: ... until it has this many non-ASCII characters (plenty to tell GB from Big5).
-_SAMPLE_NON_ASCII = 400
+_SAMPLE_NON_ASCII = 200
 
 
 @dataclass(frozen=True)
