@@ -48,9 +48,10 @@ def repair_text(text: str, evidence: list[str] | None = None) -> tuple[str, dict
     return _finish(repaired, repairs, traditional_evidence(repaired) if evidence is None else evidence)
 
 
-def _finish(repaired: str, repairs: list[Repair], evidence: list[str]) -> tuple[str, dict[str, Any]]:
+def _finish(repaired: str, repairs: list[Repair], evidence: list[str],
+            simplify: bool = True) -> tuple[str, dict[str, Any]]:
     cleaned, glosses = strip_pinyin_glosses(repaired) if evidence else (repaired, 0)
-    simplified = to_simplified(cleaned, "traditional-text" in evidence)
+    simplified = to_simplified(cleaned, "traditional-text" in evidence) if simplify else cleaned
     return cleaned, {"repairs": [r.as_dict() for r in repairs], "glosses_removed": glosses,
                      "gloss_removal": {"applied": bool(evidence), "evidence": evidence},
                      "text_simplified": simplified if simplified != cleaned else None}
@@ -68,7 +69,7 @@ def repair_document(document: dict[str, Any], url: str | None = None,
     evidence = traditional_evidence(basis[0] if basis else "", url, encoding)
     counts = (0, 0)
     for name, (text, repairs) in repaired.items():
-        fixed, report = _finish(text, repairs, evidence)
+        fixed, report = _finish(text, repairs, evidence, simplify=name == "text")  # only the text's is kept
         document[name] = fixed
         if name == "text":
             document.update(report)

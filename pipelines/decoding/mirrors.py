@@ -16,6 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 #: ``/gate/<variant>/<host>[:port]/<rest>``; the variant names the conversion the gateway applies.
 _GATEWAY = re.compile(r"^/gate/(big5|gb|gb2312|b5)/([A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::\d+)?)(/.*)?$", re.I)
 _GATEWAY_VARIANTS = {"big5": "big5-gateway", "b5": "big5-gateway", "gb": "gb-gateway", "gb2312": "gb-gateway"}
+#: What every mirror URL holds (a cheap screen before parsing the URL).
+_MAYBE_MIRROR = re.compile(r"/gate/|big5\.|b5\.|fanti\.", re.I)
 #: ``big5.<host>``: a mirror host in front of the Simplified site.
 _MIRROR_HOST = re.compile(r"^(big5|b5|fanti)\.(.+\..+)$", re.I)
 
@@ -56,7 +58,10 @@ def _opencc(config: str) -> object:
     return opencc.OpenCC(config)
 
 
+@functools.lru_cache(maxsize=8)
 def _convert(config: str, text: str) -> str:
+    """OpenCC conversion, the last few kept: ``is_traditional`` and ``to_simplified`` of a short text
+    convert the same string."""
     return str(_opencc(config).convert(text))  # type: ignore[attr-defined]
 
 
@@ -103,4 +108,6 @@ def to_simplified(text: str, traditional: bool | None = None) -> str:
 
 def is_big5_mirror(url: str | None) -> bool:
     """True for a Traditional gateway mirror URL (``/gate/big5/<host>/…``, ``big5.<host>``)."""
-    return bool(url) and canonical_mirror_url(url or "")[1] in ("big5-gateway", "big5-host")
+    if not url or not _MAYBE_MIRROR.search(url):
+        return False
+    return canonical_mirror_url(url)[1] in ("big5-gateway", "big5-host")
