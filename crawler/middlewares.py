@@ -25,7 +25,8 @@ class EncodingDecisionMiddleware:
         if not isinstance(response, TextResponse) or request.meta.get("raw_only"):
             return response
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
-        decision = decide_encoding(response.body, content_type)
+        # Provisional: the worker decodes the page strictly with it and decides again if that fails.
+        decision = decide_encoding(response.body, content_type, provisional=True)
         request.meta["decoding"] = decision.as_dict()
         if self.stats:
             self.stats.inc_value(f"encoding/rule/{decision.rule}")

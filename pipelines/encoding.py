@@ -18,8 +18,20 @@ from pipelines.decoding.charset import EncodingDecision, decide_encoding, decode
 
 def decode_page(body: bytes, content_type: str | None,
                 decided: dict[str, Any] | None = None) -> tuple[str, EncodingDecision]:
-    """Decode a page; reuse a decision already made by the downloader middleware."""
-    decision = EncodingDecision(**decided) if decided else decide_encoding(body, content_type)
+    """Decode a page; reuse a decision already made by the downloader middleware.
+
+    That decision may be provisional (``decide_encoding(..., provisional=True)``): the body is
+    decoded strictly with it, and decided again in full if a byte does not decode.
+    """
+    if decided:
+        decision = EncodingDecision(**decided)
+        if decision.rule == "fallback":
+            return decode_body(body, decision), decision
+        try:
+            return body.decode(decision.encoding), decision
+        except (UnicodeDecodeError, LookupError):
+            pass
+    decision = decide_encoding(body, content_type)
     return decode_body(body, decision), decision
 
 

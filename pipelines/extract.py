@@ -92,7 +92,7 @@ def _process_one(body: bytes, content_type: str | None, decided: dict[str, Any] 
     except Exception as exc:  # a parser crash on hostile input must not lose the page
         result.failure, result.error = type(exc).__name__, f"{type(exc).__name__}: {exc}"
         return result
-    result.repairs, result.glosses = repair_document(document)
+    result.repairs, result.glosses = repair_document(document, url, decision.encoding)
     result.document = document
     return result
 

@@ -3,6 +3,10 @@
 `repair_document` runs inside stage 2's `process_page` (pipelines/extract.py), in the extraction
 worker pool. The pipeline class repairs only documents that did not come through it (no `repairs`
 field), so a document is never repaired twice.
+
+Pinyin glosses (``鎮(zhèn)``) are what machine Traditional mirrors add, so they are removed only from
+a Traditional or mirror page; on a Simplified page a bracketed reading is the author's own note
+(``莘(shēn)庄``) and stays. The evidence (``traditional_evidence``) is archived as ``gloss_removal``.
 """
 from __future__ import annotations
 
@@ -13,30 +17,65 @@ from scrapy.statscollectors import StatsCollector
 
 from crawler.items import PageCapture
 from pipelines.decoding.glosses import strip_pinyin_glosses
-from pipelines.decoding.mirrors import to_simplified
-from pipelines.decoding.mojibake import repair_mojibake
+from pipelines.decoding.mirrors import is_big5_mirror, is_traditional, to_simplified
+from pipelines.decoding.mojibake import Repair, repair_mojibake
+
+#: Codecs whose use says the page was served in Big5, i.e. in Traditional characters.
+_BIG5_CODECS = frozenset({"big5", "big5hkscs", "cp950"})
 
 
-def repair_text(text: str) -> tuple[str, dict[str, Any]]:
-    """The repaired text and what was done to it (for the archived metadata)."""
+def traditional_evidence(text: str, url: str | None = None, encoding: str | None = None) -> list[str]:
+    """Why a page counts as Traditional or a mirror: ``mirror-url`` (a Big5 gateway or ``big5.`` host),
+    ``big5-decoding`` (the page was decoded as Big5), ``traditional-text`` (OpenCC t2s changes its
+    text, ``is_traditional``). Empty for an ordinary Simplified page."""
+    evidence = []
+    if is_big5_mirror(url):
+        evidence.append("mirror-url")
+    if encoding in _BIG5_CODECS:
+        evidence.append("big5-decoding")
+    if text and is_traditional(text):
+        evidence.append("traditional-text")
+    return evidence
+
+
+def repair_text(text: str, evidence: list[str] | None = None) -> tuple[str, dict[str, Any]]:
+    """The repaired text and what was done to it (for the archived metadata).
+
+    *evidence* is the page's ``traditional_evidence``; by default it is judged from *text* alone.
+    Glosses are removed only when there is some.
+    """
     repaired, repairs = repair_mojibake(text)
-    cleaned, glosses = strip_pinyin_glosses(repaired)
-    simplified = to_simplified(cleaned)
+    return _finish(repaired, repairs, traditional_evidence(repaired) if evidence is None else evidence)
+
+
+def _finish(repaired: str, repairs: list[Repair], evidence: list[str],
+            simplify: bool = True) -> tuple[str, dict[str, Any]]:
+    cleaned, glosses = strip_pinyin_glosses(repaired) if evidence else (repaired, 0)
+    simplified = to_simplified(cleaned, "traditional-text" in evidence) if simplify else cleaned
     return cleaned, {"repairs": [r.as_dict() for r in repairs], "glosses_removed": glosses,
+                     "gloss_removal": {"applied": bool(evidence), "evidence": evidence},
                      "text_simplified": simplified if simplified != cleaned else None}
 
 
-def repair_document(document: dict[str, Any]) -> tuple[int, int]:
-    """Repair a document's title and text in place; (mojibake repairs, glosses removed) in the text."""
+def repair_document(document: dict[str, Any], url: str | None = None,
+                    encoding: str | None = None) -> tuple[int, int]:
+    """Repair a document's title and text in place; (mojibake repairs, glosses removed) in the text.
+
+    *url* and *encoding* (the codec the page was decoded with) are evidence that the page is a
+    Traditional mirror, with its text (its title when it has no text).
+    """
+    repaired = {name: repair_mojibake(document[name]) for name in ("text", "title") if document.get(name)}
+    basis = repaired.get("text") or repaired.get("title")
+    evidence = traditional_evidence(basis[0] if basis else "", url, encoding)
     counts = (0, 0)
-    for name in ("title", "text"):
-        if document.get(name):
-            fixed, report = repair_text(document[name])
-            document[name] = fixed
-            if name == "text":
-                document.update(report)
-                counts = (len(report["repairs"]), report["glosses_removed"])
+    for name, (text, repairs) in repaired.items():
+        fixed, report = _finish(text, repairs, evidence, simplify=name == "text")  # only the text's is kept
+        document[name] = fixed
+        if name == "text":
+            document.update(report)
+            counts = (len(report["repairs"]), report["glosses_removed"])
     document.setdefault("repairs", [])
+    document.setdefault("gloss_removal", {"applied": bool(evidence), "evidence": evidence})
     return counts
 
 
@@ -52,7 +91,7 @@ class RepairPipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageCapture) or not item.document or "repairs" in item.document:
             return item
-        repairs, glosses = repair_document(item.document)
+        repairs, glosses = repair_document(item.document, item.url, (item.decoding or {}).get("encoding"))
         self.stats.inc_value("repair/mojibake", repairs)
         self.stats.inc_value("repair/glosses", glosses)
         return item

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from pipelines.decoding import charset
 from pipelines.decoding.charset import EncodingDecision, decide_encoding, decode_body
+from pipelines.encoding import decode_page
 from tests.encoding_corpus import Page, pages, round_trips, simplified_sentences, traditional_sentences
 
 CORPUS = list(pages())
@@ -26,6 +27,28 @@ def test_corpus_page_decodes_exactly_by_the_expected_rule(page: Page) -> None:
     assert decode_body(page.body, decision) == page.text
     assert (decision.rule, decision.encoding) == (page.expected_rule, page.expected_encoding)
     assert decision.undecodable_bytes == page.undecodable_bytes
+
+
+def test_provisional_decisions_decode_every_corpus_page_the_same_way_in_the_worker() -> None:
+    """The middleware decides provisionally (no full decoding for a plausible label); the worker's
+    `decode_page` ends with the same text and decision as a full decision, broken pages included."""
+    for page in CORPUS:
+        provisional = decide_encoding(page.body, page.content_type, provisional=True)
+        text, decision = decode_page(page.body, page.content_type, provisional.as_dict())
+        assert (text, decision) == (page.text, decide_encoding(page.body, page.content_type)), page.id
+
+
+def test_a_bad_byte_beyond_the_sample_is_caught_by_the_worker() -> None:
+    sentences = "".join(f"<p>{s}</p>\n" for s in simplified_sentences()[:40])
+    html = f'<html><head><meta charset="gbk"></head><body>{sentences}</body></html>'
+    body = html.encode("gbk")
+    cut = body.rindex(b"</p>")
+    body = body[:cut] + b"\xff" + body[cut:]
+    provisional = decide_encoding(body, None, provisional=True)
+    assert (provisional.encoding, provisional.rule) == ("gb18030", "meta")  # the sample reads cleanly
+    text, decision = decode_page(body, None, provisional.as_dict())
+    assert decision == decide_encoding(body) and decision.rule == "fallback" and decision.undecodable_bytes == 1
+    assert text == html[:html.rindex("</p>")] + "\ufffd" + html[html.rindex("</p>"):]
 
 
 def test_decision_records_both_labels() -> None:

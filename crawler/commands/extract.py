@@ -19,7 +19,7 @@ from scrapy.exceptions import UsageError
 
 from pipelines.encoding import decode_page
 from pipelines.extraction import extract_document
-from pipelines.repair import repair_text
+from pipelines.repair import repair_document
 
 
 def extract_page(body: bytes, url: str, content_type: str | None = None,
@@ -27,12 +27,7 @@ def extract_page(body: bytes, url: str, content_type: str | None = None,
     """The same stages the crawl runs (decode, extract, repair), on one page's bytes."""
     html, decision = decode_page(body, content_type)
     doc = extract_document(html, url, overrides)
-    for field in ("title", "text"):
-        if doc.get(field):
-            fixed, report = repair_text(doc[field])
-            doc[field] = fixed
-            if field == "text":
-                doc.update(report)
+    repair_document(doc, url, decision.encoding)
     return {"url": url, **doc, "encoding": decision.as_dict()}
 
 

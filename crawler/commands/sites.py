@@ -27,7 +27,7 @@ from crawler.spiders.portal import next_page
 from pipelines.decoding.charset import decide_encoding
 from pipelines.encoding import decode_page
 from pipelines.extraction import extract_document
-from pipelines.repair import repair_text
+from pipelines.repair import repair_document
 from settings.sites import Site, SiteFileError, load_all, load_site
 
 
@@ -170,13 +170,14 @@ class Command(ScrapyCommand):
         if response is None:
             return 1
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
-        html, _ = decode_page(response.body, content_type or None)
+        html, decision = decode_page(response.body, content_type or None)
         try:
             doc = extract_document(html, url, site.article.overrides())
         except Exception as exc:  # what the spider would archive as an extraction error
             print(f"    extraction failed: {exc}")
             return 1
-        text, _ = repair_text(doc.get("text") or "")
+        repair_document(doc, url, decision.encoding)
+        text = doc.get("text") or ""
         print(f"    title:     {doc.get('title')}")
         print(f"    published: {doc.get('published_at')}   source: {doc.get('source')}")
         print(f"    text:      {len(text)} chars: {text[:160].replace(chr(10), ' ')}…")

@@ -24,6 +24,13 @@ head full of scripts. The decision, in order (``EncodingDecision.rule`` names th
 ``fallback``
     nothing decodes strictly: the candidate losing the fewest bytes (ties: labels first, then the more
     plausible text); ``undecodable_bytes`` counts the bytes that become U+FFFD.
+
+Cost: plausibility is judged on a sample (``_windows``: the first few hundred non-ASCII characters
+from the ``<body`` on, read with each codec), not on full decodings; a codec that cannot read the
+sample is out without decoding the body; a label whose reading is clean Chinese is taken without
+reading its rivals; a family too far behind the leader is never decoded in full. The downloader
+middleware decides *provisionally* (GB/Big5 strictness judged on the sample; the worker decodes the
+body strictly and decides again in full if that fails), so a page is decoded in full once.
 """
 from __future__ import annotations
 
@@ -44,7 +51,13 @@ _META_CHARSET = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']\s*([A-Za-z0-9_.:-]+)""", re.I)
 _HEAD_END = re.compile(rb"</head\s*>|<body[\s>]", re.I)
 _COMMENT = re.compile(rb"<!--.*?-->", re.S)
-_NON_ASCII_RUNS = re.compile(r"[^\x00-\x7f]+")
+_ASCII_RUNS = re.compile(r"[\x00-\x7f]+")
+_ASCII_BYTES = bytes(range(0x80))
+#: Bytes marked by kind: non-ASCII, and bytes no CJK encoding uses inside a character (trail bytes are
+#: 0x40 and up, GB18030's four-byte digits 0x30-0x39), before which a sample window may end without
+#: cutting a character.
+_NON_ASCII_MARK, _OUTSIDE_MARK = b"\x80", b"\x01"
+_BYTE_KINDS = bytes(0x80 if b >= 0x80 else 1 if b < 0x30 or 0x3A <= b < 0x40 else 2 for b in range(256))
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
 #: Labels browsers and portals use that Python does not know, or knows under a subset codec.
@@ -63,6 +76,9 @@ _UPGRADES = {
 #: The codecs detection chooses among, in tie order.
 CANDIDATES = ("utf-8", "gb18030", "big5hkscs", "cp950")
 _FAMILY = {"utf-8": "utf", "gb18030": "gb", "big5hkscs": "big5", "cp950": "big5"}
+_FAMILY_CODECS = {"utf": ("utf-8",), "gb": ("gb18030",), "big5": ("big5hkscs", "cp950")}
+#: The families left once UTF-8 has failed.
+_CJK_FAMILIES = ("gb", "big5")
 
 #: Detection overrides a label only when the other reading is this much more plausible (score units:
 #: clean Chinese averages about 8, wrong-codec text 1-3).
@@ -71,12 +87,17 @@ LABEL_MARGIN = 2.0
 DETECT_MARGIN = 1.0
 #: A CJK reading must score at least this to beat a Western single-byte label.
 MIN_CJK_PLAUSIBILITY = 4.5
+#: A label whose strict decoding reads at least this well, on at least ``TRUSTED_SAMPLE`` non-ASCII
+#: characters, is taken without decoding its rivals: clean Chinese scores about 8, the wrong family's
+#: reading of it 1-3, so no rival could beat it by ``LABEL_MARGIN``.
+TRUSTED_LABEL = 5.5
+TRUSTED_SAMPLE = 32
 #: UTF-8 validity is weak evidence below this many non-ASCII bytes.
 SHORT_UTF8 = 48
-#: How much decoded text (characters, markup included) the plausibility judgement looks at.
-_SAMPLE_CHARS = 8000
-#: ... and at most this many of its non-ASCII characters (plenty to tell GB from Big5).
-_SAMPLE_NON_ASCII = 800
+#: The plausibility judgement reads the body this many bytes at a time (from a non-ASCII byte) ...
+_SAMPLE_BYTES = 2048
+#: ... until it has this many non-ASCII characters (plenty to tell GB from Big5).
+_SAMPLE_NON_ASCII = 200
 
 
 @dataclass(frozen=True)
@@ -146,50 +167,127 @@ def _strict(body: bytes, codec: str) -> str | None:
         return None
 
 
-def _sample(text: str) -> str:
-    """What plausibility is judged on: the non-ASCII text of a slice of the decoding, from its
-    ``<body`` on (from its start when the body slice holds none)."""
-    start = max(text.find("<body"), 0)
-    runs = _NON_ASCII_RUNS.findall(text, start, start + _SAMPLE_CHARS)
-    if start and not runs:
-        runs = _NON_ASCII_RUNS.findall(text, 0, _SAMPLE_CHARS)
-    return "".join(runs)[:_SAMPLE_NON_ASCII]
+def _windows(body: bytes) -> list[tuple[int, int]]:
+    """The byte ranges plausibility is judged on: from the ``<body`` on (then the head), stretches
+    starting at a non-ASCII byte (ASCII markup and scripts skipped, however long) and ending before a
+    byte no CJK encoding uses inside a character, until they hold ``2 * _SAMPLE_NON_ASCII`` non-ASCII
+    bytes. Every codec reads the same stretches, each starting in step."""
+    marked = body.translate(_BYTE_KINDS)  # then every search is a memchr
+    start = max(body.find(b"<body"), 0)
+    found: list[tuple[int, int]] = []
+    wanted = 2 * _SAMPLE_NON_ASCII
+    for low, high in ((start, len(body)), (0, start)):
+        at = low
+        while wanted > 0:
+            first = marked.find(_NON_ASCII_MARK, at, high)
+            if first < 0:
+                break
+            safe = marked.find(_OUTSIDE_MARK, min(first + _SAMPLE_BYTES, high), high)
+            at = high if safe < 0 else safe
+            found.append((first, at))
+            wanted -= marked.count(_NON_ASCII_MARK, first, at)
+    return found
+
+
+def _sample(body: bytes, windows: list[tuple[int, int]], codec: str, strict: bool) -> str | None:
+    """The first ``_SAMPLE_NON_ASCII`` non-ASCII characters of *windows* read with *codec*. *strict*:
+    None as soon as a window does not decode; else bytes it cannot read become U+FFFD (which scores
+    as implausible)."""
+    pieces = []
+    for low, high in windows:
+        try:
+            piece = body[low:high].decode(codec)
+        except UnicodeDecodeError:
+            if strict:
+                return None
+            piece = body[low:high].decode(codec, errors="replace")
+        pieces.append(_ASCII_RUNS.sub("", piece))
+    return "".join(pieces)[:_SAMPLE_NON_ASCII]
 
 
 class _Readings:
-    """Strict decodings of one body and their plausibility, computed on demand and cached."""
+    """Strict decodings of one body and their plausibility, computed on demand and cached.
 
-    def __init__(self, body: bytes) -> None:
+    Plausibility is judged on a sample of the body read with the codec (``_windows``), so ranking the
+    codecs costs no full decoding; only the codecs whose strictness matters are decoded in full, and
+    a GB or Big5 codec that cannot read the sample is known not to decode the body (each window starts
+    and ends in step).
+    """
+
+    def __init__(self, body: bytes, provisional: bool = False) -> None:
         self.body = body
+        self.provisional = provisional
         self._text: dict[str, str | None] = {}
-        self._score: dict[str, float] = {}
+        self._samples: dict[str, str | None] = {}  # strict readings of the sample, None: it fails
+        self._judged: dict[str, tuple[float, int]] = {}
+        self._windows: list[tuple[int, int]] | None = None
+
+    def _sample(self, codec: str, strict: bool = True) -> str | None:
+        if self._windows is None:
+            self._windows = _windows(self.body)
+        if not strict:
+            return _sample(self.body, self._windows, codec, False)
+        if codec not in self._samples:
+            self._samples[codec] = _sample(self.body, self._windows, codec, True)
+        return self._samples[codec]
 
     def text(self, codec: str) -> str | None:
         if codec not in self._text:
-            self._text[codec] = _strict(self.body, codec)
+            if codec != "utf-8" and codec in _FAMILY and not self.sample_strict(codec):
+                self._text[codec] = None
+            else:
+                self._text[codec] = _strict(self.body, codec)
         return self._text[codec]
 
+    def _judge(self, codec: str) -> tuple[float, int]:
+        if codec not in self._judged:
+            sample = self._sample(codec)
+            if sample is None:
+                sample = self._sample(codec, False) or ""
+            self._judged[codec] = plausibility(sample)
+        return self._judged[codec]
+
     def score(self, codec: str) -> float:
-        if codec not in self._score:
-            text = self.text(codec)
-            self._score[codec] = -99.0 if text is None else plausibility(_sample(text))[0]
-        return self._score[codec]
+        """Mean commonness of the sample read with *codec* (whether or not the whole body decodes)."""
+        return self._judge(codec)[0]
+
+    def trusted(self, codec: str) -> bool:
+        """Whether *codec* reads the body as clean Chinese, on a fair sample."""
+        score, size = self._judge(codec)
+        return score >= TRUSTED_LABEL and size >= TRUSTED_SAMPLE
+
+    def sample_strict(self, codec: str) -> bool:
+        """Whether *codec* reads the sample strictly (the whole body may still hold a bad byte)."""
+        return self._sample(codec) is not None
 
     def known(self, codec: str) -> str | None:
         """The strict decoding with *codec* if it was already made."""
         return self._text.get(codec)
 
-    def first_strict(self, codecs_: tuple[str, ...]) -> str | None:
-        return next((c for c in codecs_ if self.text(c) is not None), None)
+    def strict(self, codec: str) -> bool:
+        """Whether *codec* decodes the body strictly; when provisional, a GB or Big5 codec need only
+        read the sample strictly (the worker checks the rest)."""
+        if self.provisional and codec in _FAMILY and codec != "utf-8":
+            return self.sample_strict(codec)
+        return self.text(codec) is not None
 
-    def strict_candidates(self) -> list[str]:
-        """One strictly decoding codec per family (Big5: Big5-HKSCS before cp950)."""
-        found: dict[str, str] = {}
-        for codec in CANDIDATES:
-            family = _FAMILY[codec]
-            if family not in found and self.text(codec) is not None:
-                found[family] = codec
-        return list(found.values())
+    def first_strict(self, codecs_: tuple[str, ...]) -> str | None:
+        return next((c for c in codecs_ if self.strict(c)), None)
+
+    def best_strict(self, families: list[str], above: float = float("-inf")) -> list[str]:
+        """The strictly decoding codecs of *families* (one per family: Big5-HKSCS before cp950), most
+        plausible first, leaving out those scoring below *above*. A family that cannot read the sample,
+        or (full decisions) whose sample scores below *above*, is not decoded in full."""
+        found = []
+        for family in families:
+            codecs_ = _FAMILY_CODECS[family]
+            first = next((n for n, c in enumerate(codecs_) if self.sample_strict(c)), None)
+            if first is None or (not self.provisional and self.score(codecs_[first]) < above):
+                continue
+            codec = self.first_strict(codecs_[first:])
+            if codec is not None and self.score(codec) >= above:
+                found.append(codec)
+        return sorted(found, key=self.score, reverse=True)
 
 
 def _chardet_pick(body: bytes, candidates: list[str]) -> str | None:
@@ -206,13 +304,17 @@ def _chardet_pick(body: bytes, candidates: list[str]) -> str | None:
     return None
 
 
-def _detect(readings: _Readings, candidates: list[str]) -> str:
-    """The most plausible of several strict decodings; chardet decides when none is clearly ahead."""
-    ranked = sorted(candidates, key=readings.score, reverse=True)
-    if len(ranked) == 1 or readings.score(ranked[0]) - readings.score(ranked[1]) >= DETECT_MARGIN:
-        return ranked[0]
-    close = [c for c in ranked if readings.score(ranked[0]) - readings.score(c) < DETECT_MARGIN]
-    return _chardet_pick(readings.body, close) or ranked[0]
+def _detect(readings: _Readings, families: list[str]) -> str | None:
+    """The most plausible strict decoding among *families*; chardet decides when none is clearly ahead.
+    None when no family decodes strictly. A family too far behind the leader is not decoded."""
+    leader = readings.best_strict(families)[:1]
+    if not leader:
+        return None
+    others = [f for f in families if f != _FAMILY[leader[0]]]
+    close = leader + readings.best_strict(others, readings.score(leader[0]) - DETECT_MARGIN + 1e-9)
+    if len(close) == 1:
+        return close[0]
+    return _chardet_pick(readings.body, close) or close[0]
 
 
 def _undecodable(body: bytes, codec: str) -> int:
@@ -226,10 +328,16 @@ def _undecodable(body: bytes, codec: str) -> int:
     return len(_SURROGATE.findall(text))
 
 
-def decide_encoding(body: bytes, content_type: str | None = None) -> EncodingDecision:
+def decide_encoding(body: bytes, content_type: str | None = None, *,
+                    provisional: bool = False) -> EncodingDecision:
     """Decide how to decode *body*; *content_type* is the HTTP ``Content-Type`` header, if any.
 
     See the module docstring for the rules. Never raises on any bytes or labels.
+
+    *provisional*: a GB or Big5 codec counts as decoding strictly when it reads the sample strictly,
+    so the decision decodes no body in full but to try UTF-8. Whoever decodes the body next must do
+    so strictly and decide again when that fails (``pipelines.encoding.decode_page`` does): the
+    downloader middleware decides provisionally, so a page is decoded in full once, in the worker.
     """
     hdr, meta = header_charset(content_type), meta_charset(body)
 
@@ -249,27 +357,34 @@ def decide_encoding(body: bytes, content_type: str | None = None) -> EncodingDec
     if body.isascii():
         return made("utf-8", "utf-8")
 
-    readings = _Readings(body)
+    readings = _Readings(body, provisional)
     labels = [(rule, _label_codecs(label)) for rule, label in (("header", hdr), ("meta", meta))]
     labels = [(rule, codecs_) for rule, codecs_ in labels if codecs_]
     cjk_labels = [(rule, c) for rule, c in labels if c[0] in _FAMILY]
 
     if readings.text("utf-8") is not None:
         return _short_utf8_check(body, readings, cjk_labels, made)
+    if len({_FAMILY[c[0]] for _, c in cjk_labels}) == 1:
+        # One CJK family declared: when its first label that decodes reads as clean Chinese, the rivals
+        # need not be decoded and scored (the common case, and the cheap one).
+        for rule, codecs_ in cjk_labels:
+            codec = readings.first_strict(codecs_)
+            if codec is not None:
+                if readings.trusted(codec):
+                    return made(codec, rule)
+                break
 
-    candidates = readings.strict_candidates()
     strict_labels = [(rule, codec) for rule, codecs_ in cjk_labels
                      if (codec := readings.first_strict(codecs_)) is not None]
     if len({_FAMILY[codec] for _, codec in strict_labels}) == 1:
-        # The labels that decode agree on a family (or only one label decodes).
+        # The labels that decode agree on a family (or only one label decodes): another family wins
+        # only when it decodes and reads far better.
         rule, codec = strict_labels[0]
-        others = [c for c in candidates if _FAMILY[c] != _FAMILY[codec]]
-        best = max(others, key=readings.score, default=None)
-        if best is None or readings.score(best) - readings.score(codec) < LABEL_MARGIN:
-            return made(codec, rule)
-        return made(best, "chardet")
-    if candidates:
-        choice = _detect(readings, candidates)
+        others = [f for f in _CJK_FAMILIES if f != _FAMILY[codec]]
+        better = readings.best_strict(others, readings.score(codec) + LABEL_MARGIN)
+        return made(better[0], "chardet") if better else made(codec, rule)
+    choice = _detect(readings, list(_CJK_FAMILIES))
+    if choice is not None:
         western = [(rule, c) for rule, c in labels if c[0] not in _FAMILY]
         if western and readings.score(choice) < MIN_CJK_PLAUSIBILITY:
             for rule, codecs_ in western:
@@ -281,13 +396,13 @@ def decide_encoding(body: bytes, content_type: str | None = None) -> EncodingDec
         codec = readings.first_strict(codecs_)
         if codec is not None and codecs_[0] not in _FAMILY:
             return made(codec, rule)
-    return _fallback(body, labels, made)
+    return _fallback(body, readings, labels, made)
 
 
 def _short_utf8_check(body: bytes, readings: _Readings, cjk_labels: list[tuple[str, tuple[str, ...]]],
                       made: Callable[[str, str], EncodingDecision]) -> EncodingDecision:
     """UTF-8 decodes: keep it, unless the non-ASCII part is tiny and a label's codec reads far better."""
-    if sum(1 for b in body if b > 0x7F) >= SHORT_UTF8:
+    if len(body.translate(None, _ASCII_BYTES)) >= SHORT_UTF8:
         return made("utf-8", "utf-8")
     for rule, codecs_ in cjk_labels:
         codec = readings.first_strict(codecs_)
@@ -296,7 +411,7 @@ def _short_utf8_check(body: bytes, readings: _Readings, cjk_labels: list[tuple[s
     return made("utf-8", "utf-8")
 
 
-def _fallback(body: bytes, labels: list[tuple[str, tuple[str, ...]]],
+def _fallback(body: bytes, readings: _Readings, labels: list[tuple[str, tuple[str, ...]]],
               made: Callable[[str, str, int], EncodingDecision]) -> EncodingDecision:
     order: list[str] = []
     for _, codecs_ in labels:
@@ -306,10 +421,7 @@ def _fallback(body: bytes, labels: list[tuple[str, tuple[str, ...]]],
     fewest = min(losses.values())
     close = [c for c in order if losses[c] <= fewest + max(2, fewest // 10)]
 
-    def lossy_score(codec: str) -> float:
-        return plausibility(_sample(body.decode(codec, errors="replace")))[0]
-
-    best = close[0] if len(close) == 1 else max(close, key=lambda c: (lossy_score(c), -order.index(c)))
+    best = close[0] if len(close) == 1 else max(close, key=lambda c: (readings.score(c), -order.index(c)))
     logger.info("no codec decodes the body strictly; %s loses %d bytes", best, losses[best])
     return made(best, "fallback", losses[best])
 

@@ -70,7 +70,11 @@ def _all_syllables() -> frozenset[str]:
     return frozenset(found)
 
 
-def _is_gloss(preceding: str, syllables: list[str]) -> bool:
+@functools.lru_cache(maxsize=4096)
+def _is_gloss(preceding: str, group: str) -> bool:
+    """Whether the syllables of *group* are readings of the characters *preceding* it, one each
+    (*preceding*: the last characters before the group, as many as it has syllables)."""
+    syllables = group.split()
     return (len(preceding) == len(syllables) and all(_HAN.fullmatch(c) for c in preceding)
             and all(_normalise(s) in readings(c) for c, s in zip(preceding, syllables, strict=True)))
 
@@ -88,8 +92,8 @@ def strip_pinyin_glosses(text: str) -> tuple[str, int]:
         kept.append(piece)
         tail = (tail + piece)[-8:]
         position = match.end()
-        syllables = match.group(1).split()
-        if _is_gloss(tail[-len(syllables):], syllables):
+        group = match.group(1)
+        if _is_gloss(tail[-len(group.split()):], group):
             removed += 1
         else:
             kept.append(match.group(0))

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 #: ``/gate/<variant>/<host>[:port]/<rest>``; the variant names the conversion the gateway applies.
 _GATEWAY = re.compile(r"^/gate/(big5|gb|gb2312|b5)/([A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::\d+)?)(/.*)?$", re.I)
 _GATEWAY_VARIANTS = {"big5": "big5-gateway", "b5": "big5-gateway", "gb": "gb-gateway", "gb2312": "gb-gateway"}
+#: What every mirror URL holds (a cheap screen before parsing the URL).
+_MAYBE_MIRROR = re.compile(r"/gate/|big5\.|b5\.|fanti\.", re.I)
 #: ``big5.<host>``: a mirror host in front of the Simplified site.
 _MIRROR_HOST = re.compile(r"^(big5|b5|fanti)\.(.+\..+)$", re.I)
 
@@ -56,7 +58,10 @@ def _opencc(config: str) -> object:
     return opencc.OpenCC(config)
 
 
+@functools.lru_cache(maxsize=8)
 def _convert(config: str, text: str) -> str:
+    """OpenCC conversion, the last few kept: ``is_traditional`` and ``to_simplified`` of a short text
+    convert the same string."""
     return str(_opencc(config).convert(text))  # type: ignore[attr-defined]
 
 
@@ -65,6 +70,7 @@ _SAMPLE = 2000
 #: Share of the CJK characters OpenCC t2s must change for a text to count as Traditional.
 _TRADITIONAL_SHARE = 0.05
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_SLICE = 64
 
 
 def is_traditional(text: str) -> bool:
@@ -72,18 +78,36 @@ def is_traditional(text: str) -> bool:
     2,000 characters). Simplified text with a Traditional name or two stays Simplified."""
     sample = text[:_SAMPLE]
     simplified = _convert("t2s", sample)
+    if simplified == sample:
+        return False
     if len(simplified) != len(sample):
         return True  # t2s replaced a phrase by one of another length: it found Traditional text
-    changed = sum(map(str.__ne__, sample, simplified))
+    # Count changed characters a slice at a time (unchanged slices compare in C), and stop as soon as
+    # they are 5% of the whole sample: there are no more CJK characters than that.
+    enough = max(2.0, _TRADITIONAL_SHARE * len(sample))
+    changed = 0
+    for at in range(0, len(sample), _SLICE):
+        before, after = sample[at:at + _SLICE], simplified[at:at + _SLICE]
+        if before != after:
+            changed += sum(map(str.__ne__, before, after))
+            if changed >= enough:
+                return True
     return changed >= 2 and changed >= _TRADITIONAL_SHARE * len(_HAN.findall(sample))
 
 
-def to_simplified(text: str) -> str:
+def to_simplified(text: str, traditional: bool | None = None) -> str:
     """The Simplified form of a text (OpenCC t2s); Simplified text is returned unchanged.
 
-    Only a text that is Traditional (``is_traditional``) is converted, so a Simplified text keeping a
-    character OpenCC would fold (``乾隆``) is not touched.
+    Only a text that is Traditional (``is_traditional``, unless the caller already knows) is
+    converted, so a Simplified text keeping a character OpenCC would fold (``乾隆``) is not touched.
     """
-    if not text or not is_traditional(text):
+    if not text or not (is_traditional(text) if traditional is None else traditional):
         return text
     return _convert("t2s", text)
+
+
+def is_big5_mirror(url: str | None) -> bool:
+    """True for a Traditional gateway mirror URL (``/gate/big5/<host>/…``, ``big5.<host>``)."""
+    if not url or not _MAYBE_MIRROR.search(url):
+        return False
+    return canonical_mirror_url(url)[1] in ("big5-gateway", "big5-host")

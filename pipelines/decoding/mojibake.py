@@ -23,7 +23,7 @@ import bisect
 import functools
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
 from pipelines.decoding._scoring import char_score, suspect_pattern
@@ -66,6 +66,8 @@ _LATIN_BYTES: dict[str, int] = {chr(b): b for b in range(0x80, 0x100)}
 _LATIN_BYTES.update({c: c.encode("cp1252")[0] for c in _CP1252_SPECIALS})
 _L = re.escape("".join(sorted(_LATIN_BYTES)))
 _LATIN_RUN = re.compile(rf"[{_L}]+(?:[\x40-\x7e]?[{_L}]+)*[\x40-\x7e]?")
+#: The same runs, only those holding two Latin characters or more (a first pass needs two).
+_LATIN_RUN_2 = re.compile(rf"[{_L}](?:[\x40-\x7e]?[{_L}])+[\x40-\x7e]?")
 #: Non-ASCII text, with the single ASCII characters a trail byte can become.
 _CJK_RUN = re.compile(r"[^\x00-\x7f\s]+(?:[\x21-\x7e][^\x00-\x7f\s]+)*[\x40-\x7e]?")
 
@@ -157,7 +159,7 @@ def _repair_latin(text: str, repairs: list[Repair], only: set[str] | None = None
     out: list[str] = []
     position = 0
     shift = 0
-    for match in _LATIN_RUN.finditer(text):
+    for match in (_LATIN_RUN_2 if only is None else _LATIN_RUN).finditer(text):
         run = match.group(0)
         # Alone, signs Chinese text uses (middle dot, degree, plus-minus, quotes, dashes) are no evidence
         # of damage; next to repaired damage they may be part of it.
@@ -470,7 +472,7 @@ def _repair_cjk_run_in_context(run: str, only: set[str],
                                dominant: bool) -> tuple[int, int, _Candidate] | None:
     """Second pass: a run in a text with repaired damage, tried whole for the same codec pairs, with
     lower bars (and, where the damage dominates the text, no margin)."""
-    if (not dominant and all(c < "\x80" or char_score(c) >= GOOD for c in run)) or _looks_japanese(run):
+    if (not dominant and not suspect_pattern(GOOD).search(run)) or _looks_japanese(run):
         return None
     bars = _DOMINANT_BARS if dominant else _CONTEXT_BARS
     spans = {(0, len(run))} | ({(0, len(run) - 1)} if run[-1] < "\x80" else set())
@@ -487,13 +489,8 @@ def _repair_cjk(text: str, repairs: list[Repair], only: set[str] | None = None,
     out: list[str] = []
     position = 0
     shift = 0  # how much earlier repairs changed the length, to report spans in the text as it stood
-    suspects = [m.start() for m in suspect_pattern(BAD).finditer(text)] if only is None else []
-    for match in _CJK_RUN.finditer(text):
-        if only is None:
-            # Screen: a run needs two characters that may be implausible before it is scored.
-            first = bisect.bisect_left(suspects, match.start())
-            if first + 1 >= len(suspects) or suspects[first + 1] >= match.end():
-                continue
+    runs = _CJK_RUN.finditer(text) if only is not None else _runs_with_suspects(text)
+    for match in runs:
         run = match.group(0)
         found = _repair_cjk_run(run) if only is None else _repair_cjk_run_in_context(run, only, dominant)
         if found is None:
@@ -512,10 +509,42 @@ def _repair_cjk(text: str, repairs: list[Repair], only: set[str] | None = None,
     return "".join(out)
 
 
+@functools.cache
+def _suspect_pair() -> re.Pattern[str]:
+    """Two characters that may be implausible (``suspect_pattern(BAD)``) in one CJK run (``_CJK_RUN``:
+    no space between them, nor two ASCII characters in a row)."""
+    inside = r"[^\x00-\x7f\s]"
+    suspect = rf"(?:(?!\s){suspect_pattern(BAD).pattern})"
+    return re.compile(rf"{suspect}(?:[\x21-\x7e]?{inside})*?[\x21-\x7e]?{suspect}")
+
+
+def _runs_with_suspects(text: str) -> Iterator[re.Match[str]]:
+    """The CJK runs (``_CJK_RUN``, as found from the start of the text) that hold two characters that
+    may be implausible. Only the lines where one regex finds such a pair are looked at run by run."""
+    position = 0
+    while True:
+        pair = _suspect_pair().search(text, position)
+        if pair is None:
+            return
+        start = text.rfind("\n", 0, pair.start()) + 1
+        position = text.find("\n", pair.end())
+        position = len(text) if position < 0 else position
+        suspects = [m.start() for m in suspect_pattern(BAD).finditer(text, start, position)]
+        for match in _CJK_RUN.finditer(text, start, position):
+            found = bisect.bisect_left(suspects, match.start())
+            if found + 1 < len(suspects) and suspects[found + 1] < match.end():
+                yield match
+
+
 def _has_suspects(text: str) -> bool:
     """Cheap screen: at least two characters that are not common Chinese, punctuation or ASCII."""
-    found = suspect_pattern(BAD).findall(text)
-    return len(found) >= 2 and sum(1 for c in found if char_score(c) < BAD) >= 2
+    found = 0
+    for match in suspect_pattern(BAD).finditer(text):
+        if char_score(match.group()) < BAD:
+            found += 1
+            if found == 2:
+                return True
+    return False
 
 
 def repair_mojibake(text: str) -> tuple[str, list[Repair]]:
@@ -532,10 +561,12 @@ def repair_mojibake(text: str) -> tuple[str, list[Repair]]:
         repaired = _repair_latin(repaired, repairs, {r.codecs.split(">")[0] for r in repairs})
     found = len(repairs)
     repaired = _repair_cjk(repaired, repairs)
-    if len(repairs) > found:
+    seen = {r.codecs for r in repairs[found:]}
+    # The second pass tries only codec pairs that do not re-segment bytes: none to try, no pass.
+    if any(not resyncs and codecs in seen for codecs, _, resyncs in _TRANSFORMS):
         covered = sum(len(r.after) for r in repairs[found:])
-        dominant = covered >= DOMINANT_SHARE * sum(1 for c in repaired if c > "\x7f")
-        repaired = _repair_cjk(repaired, repairs, {r.codecs for r in repairs[found:]}, dominant)
+        dominant = covered >= DOMINANT_SHARE * (len(repaired) - len(repaired.encode("ascii", "ignore")))
+        repaired = _repair_cjk(repaired, repairs, seen, dominant)
     if repairs:
         logger.debug("repaired %d mojibake runs", len(repairs))
     return repaired, repairs
