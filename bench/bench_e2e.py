@@ -135,6 +135,7 @@ class Run:
     peak_rss_mb: float = 0.0
     peak_main_rss_mb: float = 0.0
     portal_cpu: float = 0.0
+    main_cpu: float = 0.0  # the crawler's own process (the reactor's), last sampled; workers excluded
     fetched: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -148,7 +149,8 @@ class Run:
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "pages_per_s": round(self.pages_per_s, 1),
-                "cpu_ms_per_page": round(self.cpu_ms_per_page, 2)}
+                "cpu_ms_per_page": round(self.cpu_ms_per_page, 2),
+                "main_cpu_ms_per_page": round(1000 * self.main_cpu / self.articles, 2)}
 
 
 def measure(name: str, articles: int, cmd: list[str], env: dict[str, str], portal: Portal,
@@ -166,6 +168,10 @@ def measure(name: str, articles: int, cmd: list[str], env: dict[str, str], porta
             pids = _tree(proc.pid)
             peak = max(peak, sum(_rss_kb(p) for p in pids))
             peak_main = max(peak_main, _rss_kb(proc.pid))
+            try:
+                run.main_cpu = _proc_cpu(proc.pid)
+            except (OSError, IndexError, ValueError):
+                pass
             if time.monotonic() - started > timeout:
                 proc.kill()
             time.sleep(0.2)
@@ -539,7 +545,8 @@ def main() -> None:
 
 
 def _show(run: Run) -> None:
-    print(f"  {run.name:>12}: {run.pages_per_s:7.1f} pages/s  {run.cpu_ms_per_page:6.2f} ms CPU/page  "
+    print(f"  {run.name:>12}: {run.pages_per_s:7.1f} pages/s  {run.cpu_ms_per_page:6.2f} ms CPU/page "
+          f"(main {1000 * run.main_cpu / run.articles:.2f})  "
           f"peak RSS {run.peak_rss_mb:6.1f} MB (main {run.peak_main_rss_mb:.1f})  "
           f"portal CPU {run.portal_cpu:.1f}s  [{run.seconds:.1f}s]", flush=True)
 
