@@ -96,6 +96,8 @@ def record_for(item: Any) -> SpoolRecord | None:
               "fetched_at": item.fetched_at, "request_headers": item.request_headers,
               "previous": item.previous} if isinstance(item, PageCapture | StatusRecord) else {}
     if isinstance(item, PageCapture):
+        if item.prepared is not None:  # the raw WARC made by the extraction worker: no body needed
+            common = {**common, "body": None, "prepared": item.prepared}
         return SpoolRecord("fetched", item.url, item.fetched_at,
                            {**common, "document": document_for(item),
                             "rendering": item.rendering})  # browser captures (issue 6)
@@ -103,6 +105,14 @@ def record_for(item: Any) -> SpoolRecord | None:
         return SpoolRecord(item.kind, item.url, item.fetched_at,
                            {**common, "document": {"site": item.site, "column": item.column}})
     return None
+
+
+def _size(record: SpoolRecord) -> int:
+    """The page's size in bytes (`archive/bytes`)."""
+    prepared = record.fields.get("prepared")
+    if prepared:
+        return int(prepared["raw_bytes"])
+    return len(record.fields.get("body") or b"")
 
 
 def _pairs(headers: Iterable[Any]) -> list[tuple[str, str]]:
@@ -113,7 +123,8 @@ def _write_fetched(archive: Archive, f: dict[str, Any]) -> Result:
     written = archive.write_fetched(
         url=f["url"], status=f["status"], headers=_pairs(f["headers"]), body=f["body"],
         fetched_at=f["fetched_at"], request_headers=_pairs(f["request_headers"]),
-        document=f["document"], previous=f["previous"], rendering=f.get("rendering"))
+        document=f["document"], previous=f["previous"], rendering=f.get("rendering"),
+        prepared=f.get("prepared"))
     return written.as_dict()
 
 
@@ -243,7 +254,7 @@ class ArchivePipeline:
             self._inflight.discard(path)
         if result is not None:
             item.archived = result
-            self._count(result, len(record.fields.get("body") or b""))
+            self._count(result, _size(record))
             logger.debug("archived %s as %s (%s)", item.url, result["key"], result["outcome"])
         return item
 
@@ -264,7 +275,7 @@ class ArchivePipeline:
                 await _sleep(self.backoff * 2 ** attempt)
             else:
                 item.archived = result
-                self._count(result, len(record.fields.get("body") or b""))
+                self._count(result, _size(record))
                 return item
         return item  # pragma: no cover - the loop returns or raises
 
@@ -365,7 +376,7 @@ class ArchivePipeline:
         record = self.spool.load(path)
         result = write_record(self.archive, record, check_done=True)
         self.spool.remove(path)
-        return {**result, "size": len(record.fields.get("body") or b"")}
+        return {**result, "size": _size(record)}
 
     async def close_spider(self) -> None:
         if self._loop is not None and self._loop.running:

@@ -1,9 +1,10 @@
 """Stage 2: decode, extract and repair a page, on the second core.
 
 `process_page` is the whole CPU-bound part of a page (stage 1's `decode_page`, the extractor, stage
-3's `repair_document`) as one picklable pure function, so the pipeline can run it in a process pool
-(EXTRACT_WORKERS processes, created when the spider opens, shut down when it closes) while the
-reactor keeps fetching and archiving. `EXTRACT_WORKERS = 0` runs it in-process.
+3's `repair_document`, and stage 4's raw WARC with its gzip and digests, `capture_warc`) as one
+picklable pure function, so the pipeline can run it in a process pool (EXTRACT_WORKERS processes,
+created when the spider opens, shut down when it closes) while the reactor keeps fetching; the
+archive stage then only spools and writes bytes. `EXTRACT_WORKERS = 0` runs it in-process.
 
 Each item still goes through the stages in order (Scrapy awaits this stage before the next); items
 were never ordered among themselves. A page whose extraction fails, or whose worker dies or hangs
@@ -36,6 +37,7 @@ from pipelines.encoding import decode_page
 from pipelines.extraction import extract_document
 from pipelines.extraction.document import ExtractionError
 from pipelines.repair import repair_document
+from pipelines.storage.warc import capture_warc
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +54,29 @@ class PageResult:
     repairs: int = 0
     glosses: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    prepared: dict[str, Any] | None = None  # the raw WARC, when `exchange` was given
 
 
 def process_page(body: bytes, content_type: str | None, decided: dict[str, Any] | None, url: str,
-                 overrides: dict[str, str] | None) -> PageResult:
-    """Decode, extract and repair one page. Never raises for what the page holds."""
+                 overrides: dict[str, str] | None,
+                 exchange: dict[str, Any] | None = None) -> PageResult:
+    """Decode, extract and repair one page; with `exchange` (`status`, `headers`, `fetched_at`,
+    `request_headers`), also make its raw WARC for the archive stage. Never raises for what the
+    page holds."""
+    result = _extracted(body, content_type, decided, url, overrides)
+    if exchange is not None:
+        try:
+            warc, sha1 = capture_warc(url, exchange["status"], exchange["headers"], body,
+                                      exchange["fetched_at"], exchange["request_headers"])
+        except Exception:  # the archive stage makes it again, and reports what goes wrong
+            logger.debug("no WARC prepared for %s", url, exc_info=True)
+        else:
+            result.prepared = {"warc": warc, "sha1": sha1, "raw_bytes": len(body)}
+    return result
+
+
+def _extracted(body: bytes, content_type: str | None, decided: dict[str, Any] | None, url: str,
+               overrides: dict[str, str] | None) -> PageResult:
     html, decision = decode_page(body, content_type, decided)
     result = PageResult(decision.as_dict(), bool(decision.undecodable_bytes))
     try:
@@ -70,6 +90,10 @@ def process_page(body: bytes, content_type: str | None, decided: dict[str, Any] 
     result.repairs, result.glosses = repair_document(document)
     result.document = document
     return result
+
+
+def _pairs(headers: Any) -> list[tuple[str, str]]:
+    return [(str(k), str(v)) for k, v in headers]
 
 
 def _watch_parent(parent: int) -> None:
@@ -165,7 +189,11 @@ class ExtractPipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageCapture):
             return item
-        args = (item.body, item.content_type, item.decoding, item.url, item.overrides)
+        # The exchange, for the raw WARC (a browser capture's is made by the archive stage).
+        exchange = None if item.rendering is not None else {
+            "status": item.status, "headers": _pairs(item.headers), "fetched_at": item.fetched_at,
+            "request_headers": _pairs(item.request_headers)}
+        args = (item.body, item.content_type, item.decoding, item.url, item.overrides, exchange)
         if self.pool is None:
             result = self.page_function(*args)
         else:
@@ -244,6 +272,7 @@ class ExtractPipeline:
 
     def _apply(self, item: PageCapture, result: PageResult) -> None:
         item.decoding = result.decoding
+        item.prepared = result.prepared
         if result.undecodable:
             self.stats.inc_value("encoding/undecodable_pages")
         if result.document is None:

@@ -30,9 +30,11 @@ from pipelines.storage.warc import build_warc, capture_warc, describe_rendering,
 SCHEMA = 2
 # Schema 2 documents leave out what their key and URL already say, and empty fields: `raw_key`,
 # `captured_at` (the key's stamp), `canonical_url` (kept when it differs from `url`), `variant`,
-# `raw_sha1` (the WARC's payload digest has it; the key its first 12 digits), null and empty
-# values. `Archive.document` puts the derived ones back (null and empty values are simply absent),
-# so readers see schema-1 and schema-2 documents alike.
+# `raw_sha1` (the WARC's payload digest has it; the key its first 12 digits), and null or empty
+# values of fields other than `_ALWAYS`. `Archive.document` puts the derived ones back (a missing
+# optional field reads as absent), so readers see schema-1 and schema-2 documents alike.
+_ALWAYS = frozenset({"title", "text", "text_fingerprint", "published_at", "source", "editor", "errors",
+                     "site", "column", "keywords", "gkml"})
 # WARC 1.1 revisit profiles (section 6.7): same payload as the capture referred to, or a 304.
 PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
@@ -44,7 +46,7 @@ def _gz(obj: dict[str, Any]) -> bytes:
 
 
 def _compact(doc: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in doc.items() if v is not None and v != [] and v != {}}
+    return {k: v for k, v in doc.items() if k in _ALWAYS or (v is not None and v != [] and v != {})}
 
 
 def _completed(doc: dict[str, Any], name: CaptureName) -> dict[str, Any]:
