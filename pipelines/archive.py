@@ -240,16 +240,20 @@ class ArchivePipeline:
         record = record_for(item)
         if record is None:
             return item
-        # Disk, boto3 and the spool block: keep them off the reactor thread.
-        try:
-            path = await maybe_deferred_to_future(deferToThread(self.spool.put, record))
-        except ArchiveError as exc:  # no journal (local disk full?): still try the archive itself
-            self.stats.inc_value("archive/unjournaled")
-            logger.error("%s; writing it to the archive without a spool record", exc)
-            return await self._write_unjournaled(item, record)
+        # Disk, boto3 and the spool block: keep them off the reactor thread. The record is spooled
+        # and its first write attempted in one trip to a thread (the reactor's core is the crawl's
+        # bottleneck); it is in flight from before it is spooled, so no spool retry replays it.
+        path = self.spool.path_for(record)
         self._inflight.add(path)
         try:
-            result = await self._write_with_retries(record, path)
+            try:
+                first = await maybe_deferred_to_future(
+                    deferToThread(self._journal_and_write, record, path, not self._outage))
+            except ArchiveError as exc:  # no journal (local disk full?): still try the archive itself
+                self.stats.inc_value("archive/unjournaled")
+                logger.error("%s; writing it to the archive without a spool record", exc)
+                return await self._write_unjournaled(item, record)
+            result = await self._write_with_retries(record, path, first)
         finally:
             self._inflight.discard(path)
         if result is not None:
@@ -279,12 +283,33 @@ class ArchivePipeline:
                 return item
         return item  # pragma: no cover - the loop returns or raises
 
-    async def _write_with_retries(self, record: SpoolRecord, path: Path) -> Result | None:
-        """Result once written; None when the record stays spooled (or was not archivable)."""
+    def _journal_and_write(self, record: SpoolRecord, path: Path,
+                           write: bool) -> tuple[Result | None, Exception | None] | None:
+        """Spool the record (ArchiveError when the spool cannot take it), then, when `write`, make
+        the first write attempt: (result, None) or (None, the error). None when not attempted."""
+        self.spool.put(record)
+        if not write:
+            return None
+        try:
+            return self._write_and_forget(record, path, False), None
+        except Exception as exc:
+            return None, exc
+
+    async def _write_with_retries(self, record: SpoolRecord, path: Path,
+                                  first: tuple[Result | None, Exception | None] | None = None
+                                  ) -> Result | None:
+        """Result once written; None when the record stays spooled (or was not archivable).
+        `first`: the outcome of a first attempt already made (`_journal_and_write`)."""
         for attempt in range(self.attempts):
-            if self._outage:
+            if self._outage and not (attempt == 0 and first is not None):
                 break
             try:
+                if attempt == 0 and first is not None:
+                    result, error = first
+                    if error is not None:
+                        raise error
+                    assert result is not None
+                    return result
                 return await maybe_deferred_to_future(
                     deferToThread(self._write_and_forget, record, path, attempt > 0))
             except NotArchivable as exc:

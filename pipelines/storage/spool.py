@@ -213,9 +213,13 @@ class Spool:
         self._lock = None
 
     # -- records --------------------------------------------------------------------------------
+    def path_for(self, record: SpoolRecord) -> Path:
+        """Where `put` keeps this record."""
+        return self.dir / record.name()
+
     def put(self, record: SpoolRecord) -> Path:
         """Keep a record (atomically: a reader never sees half of one). ArchiveError on disk errors."""
-        path = self.dir / record.name()
+        path = self.path_for(record)
         try:
             _write_atomic(path, dumps(record))
         except OSError as exc:
