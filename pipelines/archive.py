@@ -113,6 +113,8 @@ def record_for(item: Any) -> SpoolRecord | None:
               "fetched_at": item.fetched_at, "request_headers": item.request_headers,
               "previous": item.previous} if isinstance(item, PageCapture | StatusRecord) else {}
     if isinstance(item, PageCapture):
+        if item.prepared is not None:  # the raw WARC made by the extraction worker: no body needed
+            common = {**common, "body": None, "prepared": item.prepared}
         return SpoolRecord("fetched", item.url, item.fetched_at,
                            {**common, "document": document_for(item),
                             "rendering": item.rendering})  # browser captures (issue 6)
@@ -120,6 +122,14 @@ def record_for(item: Any) -> SpoolRecord | None:
         return SpoolRecord(item.kind, item.url, item.fetched_at,
                            {**common, "document": {"site": item.site, "column": item.column}})
     return None
+
+
+def _size(record: SpoolRecord) -> int:
+    """The page's size in bytes (`archive/bytes`)."""
+    prepared = record.fields.get("prepared")
+    if prepared:
+        return int(prepared["raw_bytes"])
+    return len(record.fields.get("body") or b"")
 
 
 def _pairs(headers: Iterable[Any]) -> list[tuple[str, str]]:
@@ -130,7 +140,8 @@ def _write_fetched(archive: Archive, f: dict[str, Any]) -> Result:
     written = archive.write_fetched(
         url=f["url"], status=f["status"], headers=_pairs(f["headers"]), body=f["body"],
         fetched_at=f["fetched_at"], request_headers=_pairs(f["request_headers"]),
-        document=f["document"], previous=f["previous"], rendering=f.get("rendering"))
+        document=f["document"], previous=f["previous"], rendering=f.get("rendering"),
+        prepared=f.get("prepared"))
     return written.as_dict()
 
 
@@ -280,23 +291,24 @@ class ArchivePipeline:
 
     async def _archive(self, record: SpoolRecord) -> Result | None:
         """Spool one record, then write it; None when it stays spooled (or was not archivable)."""
-        # In flight before its spool file exists: the periodic retry (_retry_spooled) must not take
-        # up a record between its spooling and its first write (it would be written twice).
-        path = self.spool.dir / record.name()
+        # Disk, boto3 and the spool block: keep them off the reactor thread. The record is spooled
+        # and its first write attempted in one trip to a thread (the reactor's core is the crawl's
+        # bottleneck); it is in flight from before it is spooled, so no spool retry replays it.
+        path = self.spool.path_for(record)
         self._inflight.add(path)
         try:
-            # Disk, boto3 and the spool block: keep them off the reactor thread.
             try:
-                await maybe_deferred_to_future(deferToThread(self.spool.put, record))
+                first = await maybe_deferred_to_future(
+                    deferToThread(self._journal_and_write, record, path, not self._outage))
             except ArchiveError as exc:  # no journal (local disk full?): still try the archive itself
                 self.stats.inc_value("archive/unjournaled")
                 logger.error("%s; writing it to the archive without a spool record", exc)
                 return await self._write_unjournaled(record)
-            result = await self._write_with_retries(record, path)
+            result = await self._write_with_retries(record, path, first)
         finally:
             self._inflight.discard(path)
         if result is not None:
-            self._count(result, len(record.fields.get("body") or b""))
+            self._count(result, _size(record))
         return result
 
     async def _write_unjournaled(self, record: SpoolRecord) -> Result | None:
@@ -315,16 +327,37 @@ class ArchivePipeline:
                     raise DropItem(f"could not archive {record.url} nor spool it: {exc}") from exc
                 await _sleep(self.backoff * 2 ** attempt)
             else:
-                self._count(result, len(record.fields.get("body") or b""))
+                self._count(result, _size(record))
                 return result
         return None  # pragma: no cover - the loop returns or raises
 
-    async def _write_with_retries(self, record: SpoolRecord, path: Path) -> Result | None:
-        """Result once written; None when the record stays spooled (or was not archivable)."""
+    def _journal_and_write(self, record: SpoolRecord, path: Path,
+                           write: bool) -> tuple[Result | None, Exception | None] | None:
+        """Spool the record (ArchiveError when the spool cannot take it), then, when `write`, make
+        the first write attempt: (result, None) or (None, the error). None when not attempted."""
+        self.spool.put(record)
+        if not write:
+            return None
+        try:
+            return self._write_and_forget(record, path, False), None
+        except Exception as exc:
+            return None, exc
+
+    async def _write_with_retries(self, record: SpoolRecord, path: Path,
+                                  first: tuple[Result | None, Exception | None] | None = None
+                                  ) -> Result | None:
+        """Result once written; None when the record stays spooled (or was not archivable).
+        `first`: the outcome of a first attempt already made (`_journal_and_write`)."""
         for attempt in range(self.attempts):
-            if self._outage:
+            if self._outage and not (attempt == 0 and first is not None):
                 break
             try:
+                if attempt == 0 and first is not None:
+                    result, error = first
+                    if error is not None:
+                        raise error
+                    assert result is not None
+                    return result
                 return await maybe_deferred_to_future(
                     deferToThread(self._write_and_forget, record, path, attempt > 0))
             except NotArchivable as exc:
@@ -420,7 +453,7 @@ class ArchivePipeline:
         record = self.spool.load(path)
         result = write_record(self.archive, record, check_done=True)
         self.spool.remove(path)
-        return {**result, "size": len(record.fields.get("body") or b"")}
+        return {**result, "size": _size(record)}
 
     async def close_spider(self) -> None:
         if self._loop is not None and self._loop.running:
