@@ -57,6 +57,8 @@ def _completed(doc: dict[str, Any], name: CaptureName) -> dict[str, Any]:
     if "url" in doc:
         doc.setdefault("canonical_url", doc["url"])
     doc.setdefault("variant", None)
+    if "pages" in doc:  # a multi-page article: no page missing is `incomplete: []`, said explicitly
+        doc.setdefault("incomplete", [])
     return doc
 
 
