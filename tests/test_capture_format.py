@@ -12,8 +12,8 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from pipelines.archive import write_record
 from pipelines.extract import process_page
+from pipelines.records import write_record
 from pipelines.storage import open_store
 from pipelines.storage.archive import Archive
 from pipelines.storage.keys import canonical_url, capture_name, url_prefix
