@@ -1,21 +1,24 @@
 """End-to-end benchmark on this machine: throughput, CPU, memory, storage cost, S3 writes, retrieval.
 
-    .venv/bin/python -m bench.bench_e2e [--articles 5000] [--scale 1000,5000,20000] [--quick]
+    .venv/bin/python -m bench.bench_e2e [--articles 5000] [--scale 1000,5000,20000]
+                                        [--demo-articles 5000] [--quick]
     make bench                                  # the same, writes bench/results/latest.json
 
-Every figure is printed beside a baseline measured in the same run:
+Every figure is printed beside a baseline measured in the same run. The portal (bench/portal_server.py,
+its own process on 127.0.0.1) is the demo portal with realistic article pages: each carries ~46 KB
+of menus, link lists, styles and scripts as varied as real portals' (`_chrome`), so pages weigh
+~50 KB and gzip to ~14.5 KB, the medians of the real municipal pages in ../shared/eval/zh-dev
+(49 KB, 14.5 KB). The demo's own ~3 KB pages are measured too, as a secondary row.
 
-1. Throughput on the generated demo portal (bench/portal_server.py, its own process on 127.0.0.1) of
-   `--articles` articles: the full crawl (fetch, decode, extract, repair, archive to a local folder)
-   against (a) the same crawl in plain Scrapy doing nothing with the pages and (b) plain Scrapy calling
-   trafilatura in the callback and writing JSON lines (bench/baseline.py). Pages/s (articles over the
-   spider's open-to-close time), CPU seconds per page (the crawl's process tree: crawler + extraction
-   workers), peak RSS (the process tree, summed, sampled every 0.2 s).
-   The same three crawls again on `--large-articles` articles padded to ~50 KB with realistic
-   chrome (menus, link lists, scripts: real portal pages weigh 30-80 KB, the demo's ~3 KB).
-2. Storage cost of that archive: bytes per article (raw WARC + document), the split (raw, text,
+1. Throughput on `--articles` articles: the full crawl (fetch, decode, extract, repair, archive to a
+   local folder) against (a) the same crawl in plain Scrapy doing nothing with the pages and (b) plain
+   Scrapy calling trafilatura in the callback and writing JSON lines (bench/baseline.py). Pages/s
+   (articles over the spider's open-to-close time), CPU seconds per page (the crawl's process tree:
+   crawler + extraction workers), peak RSS (the process tree, summed, sampled every 0.2 s).
+   The same three crawls again on `--demo-articles` of the demo's own ~3 KB pages (`e2e_demo_pages`).
+2. Storage cost of both archives: bytes per article (raw WARC + document), the split (raw, text,
    metadata), against the page gzip-compressed alone.
-3. Scale: the full crawl at each `--scale` size: pages/s, CPU per page, peak RSS.
+3. Scale: the full crawl at each `--scale` size (realistic pages): pages/s, CPU per page, peak RSS.
 4. S3: archive writes to moto's S3 server (its own process on 127.0.0.1) against the same writes to
    a local folder, objects/s.
 5. Retrieval by URL (`Archive.pick` + `Archive.document`), p50/p95, on the largest scale run's
@@ -132,6 +135,7 @@ class Run:
     peak_rss_mb: float = 0.0
     peak_main_rss_mb: float = 0.0
     portal_cpu: float = 0.0
+    main_cpu: float = 0.0  # the crawler's own process (the reactor's), last sampled; workers excluded
     fetched: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -145,7 +149,8 @@ class Run:
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "pages_per_s": round(self.pages_per_s, 1),
-                "cpu_ms_per_page": round(self.cpu_ms_per_page, 2)}
+                "cpu_ms_per_page": round(self.cpu_ms_per_page, 2),
+                "main_cpu_ms_per_page": round(1000 * self.main_cpu / self.articles, 2)}
 
 
 def measure(name: str, articles: int, cmd: list[str], env: dict[str, str], portal: Portal,
@@ -163,6 +168,10 @@ def measure(name: str, articles: int, cmd: list[str], env: dict[str, str], porta
             pids = _tree(proc.pid)
             peak = max(peak, sum(_rss_kb(p) for p in pids))
             peak_main = max(peak_main, _rss_kb(proc.pid))
+            try:
+                run.main_cpu = _proc_cpu(proc.pid)
+            except (OSError, IndexError, ValueError):
+                pass
             if time.monotonic() - started > timeout:
                 proc.kill()
             time.sleep(0.2)
@@ -234,7 +243,7 @@ def crawl_baseline(portal: Portal, work: Path, mode: str) -> Run:
 def storage_cost(archive: Path) -> dict[str, Any]:
     """Bytes per archived article and the split, against the raw page gzip-compressed alone."""
     store = Archive(open_store(archive.as_uri()))
-    raw = text = meta = doc_total = gzip_raw = n = 0
+    raw = text = meta = doc_total = gzip_raw = page = n = 0
     for doc_path in (archive / "captures").rglob("*.json.gz"):
         doc_bytes = doc_path.read_bytes()
         doc = json.loads(gzip.decompress(doc_bytes))
@@ -251,67 +260,64 @@ def storage_cost(archive: Path) -> dict[str, Any]:
         capture = store.pick(doc["url"])
         _, _, body = store.raw_response(capture)
         gzip_raw += len(gzip.compress(body, 6))
+        page += len(body)
         n += 1
     per = (raw + doc_total) / n
-    return {"articles": n, "bytes_per_article": round(per), "raw_warc_gz": round(raw / n),
+    return {"articles": n, "page_bytes": round(page / n), "bytes_per_article": round(per), "raw_warc_gz": round(raw / n),
             "document_json_gz": round(doc_total / n), "text": round(text / n), "metadata": round(meta / n),
             "gzip_raw_page": round(gzip_raw / n),
             "bytes_per_article_vs_gzip_raw": round(per / (gzip_raw / n), 3)}
 
 
 def _chrome(n: int) -> str:
-    """About 40 KB of the chrome real portals wrap around an article: menus, link lists, scripts."""
+    """About 46 KB of the chrome real portals wrap around an article, as varied as theirs: the pages
+    gzip about 3.4 to 1 (the zh-dev corpus: median 49 KB, 14.5 KB gzipped; ~9% inline script, ~2%
+    style, ~80 links). Deterministic per article `n`; GBK-encodable."""
+    import random
+
     from demo import content
 
-    titles = content.TITLES
+    rng = random.Random(n)
+    words = [p[i:i + 2] for p in content.PARAGRAPHS + content.TITLES for i in range(0, len(p) - 1, 2)
+             if all("\u4e00" <= ch <= "\u9fff" for ch in p[i:i + 2])]
+
+    def phrase(lo: int, hi: int) -> str:
+        return "".join(rng.choice(words) for _ in range(rng.randint(lo, hi)))
+
+    def link(depth: str) -> str:
+        day = f"2026{rng.randint(1, 11):02d}{rng.randint(1, 28):02d}"
+        title = phrase(6, 16)
+        return (f'{depth}<li class="item-{rng.randint(1, 9)}"><a href="/{rng.choice(("zwgk", "xxgk", "bmdt", "zcjd"))}'
+                f'/{day[:6]}/t{day}_{rng.randint(100000, 9999999)}.html" target="_blank" title="{title}">'
+                f'{title[:rng.randint(10, 24)]}</a><span class="date">{day[:4]}-{day[4:6]}-{day[6:]}</span></li>\n')
+
+    style = "<style type=\"text/css\">\n" + "".join(
+        f"  .{cls}-{i} {{ margin:{rng.randint(0, 20)}px {rng.randint(0, 20)}px; padding:{rng.randint(0, 12)}px;"
+        f" color:#{rng.randint(0, 0xFFFFFF):06x}; font-size:{rng.randint(12, 18)}px; }}\n"
+        for i, cls in enumerate(("header", "nav", "menu", "list", "footer", "side", "banner") * 2)) + "</style>\n"
+    header = ('<div class="header"><div class="search"><form action="/search/" method="get" target="_blank">'
+              '<input type="text" name="q" placeholder="请输入关键词" class="search-input"/>'
+              '<input type="submit" value="搜索" class="search-btn"/></form></div>\n'
+              + "".join(f'  <a href="/{s}/" class="hd-link">{phrase(2, 4)}</a>\n' for s in
+                        ("zwgk", "hdjl", "zwfw", "sjfb", "zmhd", "ztzl")) + "</div>\n")
     menus = "".join(
-        f'<div class="menu"><h3>栏目{m}</h3><ul>' + "".join(
-            f'<li><a href="/col{m}/202611/t202611{(n + i) % 28 + 1:02d}_{n * 7 + i}.html" '
-            f'title="{titles[(n + m * 13 + i) % len(titles)]}">{titles[(n + m * 13 + i) % len(titles)]}</a>'
-            f'<span>2026-11-{(n + i) % 28 + 1:02d}</span></li>' for i in range(45)) + "</ul></div>"
-        for m in range(5))
-    script = "<script>" + "".join(
-        f"var _cfg{i}={{id:{n * 31 + i},col:'c{i % 9}',t:{1700000000 + n * 97 + i}}};" for i in range(120)) \
-        + "</script>"
-    links = "".join(f'<a href="http://www.gd{i}.gov.cn/" target="_blank">广东省第{i}人民政府网站</a>'
-                    for i in range(60))
-    return f'<div class="sidebar">{menus}</div>{script}<div class="links">友情链接：{links}</div>'
-
-
-def storage_large_pages(count: int = 300) -> dict[str, Any]:
-    """Storage cost on demo articles padded with ~40 KB of realistic chrome (real portal pages are
-    30-80 KB; the demo's are ~3 KB): the archive stage's own writes, no crawl."""
-    from crawler.items import PageCapture
-    from demo.portal import DemoPortal
-    from pipelines.archive import document_for
-    from pipelines.extract import process_page
-
-    portal = DemoPortal(per_column=-(-count // 3), per_page=50)
-    root = Path(tempfile.mkdtemp(prefix="govarchive-bench-large-"))
-    archive = Archive(open_store(root.as_uri()))
-    sizes = []
-    try:
-        for n, art in enumerate(portal.all_articles()[:count]):
-            _, ctype, body, _ = portal.respond(art.path)
-            enc = "utf-8" if "utf-8" in ctype else "gbk"
-            body = body.replace(b'<div class="footer">', (_chrome(n) + '<div class="footer">').encode(enc))
-            sizes.append(len(body))
-            url = "http://www.bench.gov.cn" + art.path
-            headers = [("Server", "nginx"), ("Date", "Fri, 20 Nov 2026 01:02:03 GMT"), ("Content-Type", ctype),
-                       ("Content-Length", str(len(body))), ("Last-Modified", "Fri, 20 Nov 2026 01:00:00 GMT"),
-                       ("ETag", f'"{n:08x}-{len(body):x}"'), ("Accept-Ranges", "bytes")]
-            item = PageCapture(url=url, site="bench", status=200, headers=headers, body=body,
-                               fetched_at=datetime(2026, 11, 20, tzinfo=UTC) + timedelta(seconds=n),
-                               request_headers=[("User-Agent", "govarchive/0.1"), ("Accept", "text/html"),
-                                                ("Accept-Encoding", "gzip, deflate")], column=art.column)
-            result = process_page(body, ctype, None, url, {})
-            item.decoding, item.document = result.decoding, result.document
-            archive.write_capture(url=url, status=200, headers=headers, body=body, fetched_at=item.fetched_at,
-                                  request_headers=item.request_headers, document=document_for(item))
-        cost = storage_cost(root)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-    return {"page_bytes": round(statistics.mean(sizes)), **cost}
+        f'<div class="menu menu-{m}" id="menu{m}">\n <div class="menu-title"><h3>{phrase(2, 4)}</h3>'
+        f'<a href="/col{m}/" class="more">更多&gt;&gt;</a></div>\n <ul class="list">\n'
+        + "".join(link("  ") for _ in range(rng.randint(13, 17))) + " </ul>\n</div>\n"
+        for m in range(10))
+    banners = "".join(
+        f'<div class="banner"><a href="http://www.{rng.choice(("gd", "gz", "sz", "fs"))}.gov.cn/zt/{rng.randint(1000, 99999)}/"'
+        f' target="_blank"><img src="/images/{rng.getrandbits(64):016x}.jpg" alt="{phrase(4, 8)}"'
+        f' width="{rng.randint(200, 400)}" height="{rng.randint(60, 120)}"/></a></div>\n' for _ in range(6))
+    script = "<script type=\"text/javascript\">\n" + "".join(
+        f"  var _{rng.getrandbits(32):08x} = {{id: {rng.randint(1, 10 ** 9)}, col: '{rng.getrandbits(40):010x}', "
+        f"ts: {1700000000 + rng.randint(0, 10 ** 7)}, title: '{phrase(3, 8)}'}};\n" for _ in range(60)) \
+        + "  (function(){var s=document.createElement('script');s.src='/js/stat.js?'+Math.random();" \
+          "document.body.appendChild(s);})();\n</script>\n"
+    links = '<div class="links"><span>友情链接：</span><select onchange="window.open(this.value)">\n' + "".join(
+        f'  <option value="http://www.{rng.getrandbits(24):06x}.gov.cn/">{phrase(3, 6)}人民政府网</option>\n'
+        for _ in range(45)) + "</select></div>\n"
+    return style + header + '<div class="sidebar">\n' + menus + banners + "</div>\n" + script + links
 
 
 # -- S3 and retrieval ------------------------------------------------------------------------------------------
@@ -406,15 +412,15 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--scale", default="1000,5000,20000")
     parser.add_argument("--s3-captures", type=int, default=10000)
-    parser.add_argument("--large-articles", type=int, default=5000,
-                        help="the three crawls again on ~50 KB pages (0: skip)")
+    parser.add_argument("--demo-articles", type=int, default=5000,
+                        help="the three crawls again on the demo's own ~3 KB pages (0: skip)")
     parser.add_argument("--quick", action="store_true", help="small sizes, to check the harness")
     parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a Scrapy setting for all three crawls alike")
     parser.add_argument("--out", default=str(RESULTS / "latest.json"))
     args = parser.parse_args()
     if args.quick:
-        args.articles, args.scale, args.s3_captures, args.large_articles = 600, "300,600", 500, 300
+        args.articles, args.scale, args.s3_captures, args.demo_articles = 600, "300,600", 500, 300
     POLITENESS_OFF.extend(args.set)
     sizes = sorted({int(s) for s in args.scale.split(",")} | {args.articles})
     started = time.monotonic()
@@ -427,9 +433,9 @@ def main() -> None:
         scale: dict[int, dict[str, Any]] = {}
         largest_archive: Path | None = None
         for size in sizes:
-            portal = Portal(size)
+            portal = Portal(size, chrome=True)
             try:
-                print(f"== {portal.articles} articles on {portal.base}", flush=True)
+                print(f"== {portal.articles} articles of ~50 KB on {portal.base}", flush=True)
                 if size == args.articles:
                     noop = crawl_baseline(portal, work / "noop", "noop")
                     _show(noop)
@@ -448,28 +454,28 @@ def main() -> None:
                 results["e2e"] = {"full": full.as_dict(), "noop": noop.as_dict(), "naive": naive.as_dict()}
                 results["storage"] = storage_cost(archive)
                 print("storage:", results["storage"], flush=True)
-                results["storage_large_pages"] = storage_large_pages()
-                print("storage, ~40 KB pages:", results["storage_large_pages"], flush=True)
             if size == max(sizes):
                 largest_archive = archive
             elif size != args.articles:
                 shutil.rmtree(archive)
-        if args.large_articles:
-            portal = Portal(args.large_articles, chrome=True)
+        if args.demo_articles:
+            portal = Portal(args.demo_articles)
             try:
-                print(f"== {portal.articles} articles of ~50 KB on {portal.base}", flush=True)
-                large = {mode: crawl_baseline(portal, work / f"large-{mode}", mode) for mode in ("noop", "naive")}
-                large["full"], large_archive = crawl_full(portal, work / "large-full", "large-full")
-                for run in large.values():
+                print(f"== {portal.articles} demo articles of ~3 KB on {portal.base}", flush=True)
+                demo = {mode: crawl_baseline(portal, work / f"demo-{mode}", mode) for mode in ("noop", "naive")}
+                demo["full"], demo_archive = crawl_full(portal, work / "demo-full", "demo-full")
+                for run in demo.values():
                     _show(run)
             finally:
                 portal.close()
-            shutil.rmtree(large_archive)
-            results["e2e_large_pages"] = {k: v.as_dict() for k, v in large.items()}
-            results["e2e_large_pages"]["full_vs_naive"] = round(
-                large["full"].pages_per_s / large["naive"].pages_per_s, 3)
-            results["e2e_large_pages"]["full_vs_noop"] = round(
-                large["full"].pages_per_s / large["noop"].pages_per_s, 3)
+            results["storage_demo_pages"] = storage_cost(demo_archive)
+            print("storage, demo pages:", results["storage_demo_pages"], flush=True)
+            shutil.rmtree(demo_archive)
+            results["e2e_demo_pages"] = {k: v.as_dict() for k, v in demo.items()}
+            results["e2e_demo_pages"]["full_vs_naive"] = round(
+                demo["full"].pages_per_s / demo["naive"].pages_per_s, 3)
+            results["e2e_demo_pages"]["full_vs_noop"] = round(
+                demo["full"].pages_per_s / demo["noop"].pages_per_s, 3)
         results["scale"] = {str(k): {f: v[f] for f in ("articles", "pages_per_s", "cpu_ms_per_page",
                                                         "peak_rss_mb", "peak_main_rss_mb", "seconds")}
                             for k, v in scale.items()}
@@ -515,17 +521,19 @@ def main() -> None:
            if "noop_at_largest" in results else {}),
         "bytes_per_article": results["storage"]["bytes_per_article"],
         "bytes_per_article_vs_gzip_raw": results["storage"]["bytes_per_article_vs_gzip_raw"],
-        "bytes_per_article_large_pages": results["storage_large_pages"]["bytes_per_article"],
-        "bytes_per_article_vs_gzip_raw_large_pages":
-            results["storage_large_pages"]["bytes_per_article_vs_gzip_raw"],
+        "page_bytes": results["storage"]["page_bytes"],
+        **({"bytes_per_article_demo_pages": results["storage_demo_pages"]["bytes_per_article"],
+            "bytes_per_article_vs_gzip_raw_demo_pages":
+                results["storage_demo_pages"]["bytes_per_article_vs_gzip_raw"]}
+           if "storage_demo_pages" in results else {}),
         "retrieval_p50_ms": results["retrieval_local"]["p50_ms"],
         "retrieval_p95_ms": results["retrieval_local"]["p95_ms"],
         "retrieval_s3_p50_ms": results["retrieval_s3"]["p50_ms"],
         "retrieval_s3_p95_ms": results["retrieval_s3"]["p95_ms"],
         "s3_objects_per_s": results["s3_writes"]["s3_objects_per_s"],
-        **({"e2e_large_pages_vs_naive": results["e2e_large_pages"]["full_vs_naive"],
-            "e2e_large_pages_vs_noop": results["e2e_large_pages"]["full_vs_noop"]}
-           if "e2e_large_pages" in results else {}),
+        **({"e2e_demo_pages_vs_naive": results["e2e_demo_pages"]["full_vs_naive"],
+            "e2e_demo_pages_vs_noop": results["e2e_demo_pages"]["full_vs_noop"]}
+           if "e2e_demo_pages" in results else {}),
         "bench_seconds": round(time.monotonic() - started, 1),
         "loadavg_after": os.getloadavg(),
     })
@@ -537,7 +545,8 @@ def main() -> None:
 
 
 def _show(run: Run) -> None:
-    print(f"  {run.name:>12}: {run.pages_per_s:7.1f} pages/s  {run.cpu_ms_per_page:6.2f} ms CPU/page  "
+    print(f"  {run.name:>12}: {run.pages_per_s:7.1f} pages/s  {run.cpu_ms_per_page:6.2f} ms CPU/page "
+          f"(main {1000 * run.main_cpu / run.articles:.2f})  "
           f"peak RSS {run.peak_rss_mb:6.1f} MB (main {run.peak_main_rss_mb:.1f})  "
           f"portal CPU {run.portal_cpu:.1f}s  [{run.seconds:.1f}s]", flush=True)
 

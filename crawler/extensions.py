@@ -61,7 +61,7 @@ def summarize(stats: dict[str, Any], site: str) -> dict[str, Any]:
         "list_pages": stats.get("portal/list/pages", 0),
         "articles_fetched": stats.get("portal/articles/fetched", 0),
         "archived": stats.get("archive/stored", 0),
-        "archive_failed": stats.get("archive/failed", 0),
+        "archive_failed": total("archive/failed"),  # `archive/failed` and `archive/failed/<reason>`
         "extract_failed": total("extract/failed/"),
         "http_errors": total("downloader/response_status_count/4") +
         total("downloader/response_status_count/5"),
@@ -75,8 +75,10 @@ def summarize(stats: dict[str, Any], site: str) -> dict[str, Any]:
         "extraction": {"ok": stats.get("extract/ok", 0), "failed": by_reason("extract/failed/")},
         # pipelines/attachments.py: archived, unchanged, skipped/<reason>, failed/<reason>, …
         "attachments": by_reason("attachments/"),
-        # The failure ledger (crawler/failures.py): final failures by reason, and the first URLs.
-        "failures": by_reason("failed/"),
+        # The failure ledger (crawler/failures.py): final failures by reason (`failed/ledger` is
+        # the list, `failed/total` their sum: neither is a reason), and the first URLs.
+        "failures": {k: v for k, v in by_reason("failed/").items() if k != "total"},
+        "failures_total": stats.get("failed/total", 0),
         "failed_urls": list(stats.get("failed/ledger") or [])[:50],
     }
 

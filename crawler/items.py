@@ -33,6 +33,9 @@ class PageCapture:
     html: str | None = None
     document: dict[str, Any] | None = None
     errors: list[str] = field(default_factory=list)
+    # The raw WARC made by the extraction worker (`warc`, `sha1`, `raw_bytes`), so that the archive
+    # stage only writes it; None when it was not made there (a browser capture, a lost worker).
+    prepared: dict[str, Any] | None = None
     # A re-check of an archived URL: its site-index entry (None for a URL never archived). The
     # archive stage then stores a new version only when the page changed.
     previous: dict[str, Any] | None = None

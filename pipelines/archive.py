@@ -10,7 +10,8 @@ and the run retries the spool every ARCHIVE_SPOOL_RETRY_INTERVAL seconds and onc
 against the same archive, before it crawls.
 
 Replays are idempotent: a record's fetch time fixes its capture keys, and a replay first looks
-whether a record with that fetch time is already listed.
+whether a record with that fetch time is already listed. The pure part (records, writes, replays)
+is pipelines/records.py; this file is the Scrapy glue, the spool and the retries.
 
 Stats: `archive/stored`, `archive/outcome/<new|changed|unchanged|removed>`, `archive/bytes`,
 `archive/retried`, `archive/spooled` (records left in the spool after their attempts),
@@ -20,10 +21,8 @@ class for a record set aside in the spool's quarantine folder).
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -36,35 +35,24 @@ from twisted.internet.defer import Deferred
 from twisted.internet.task import LoopingCall, deferLater
 from twisted.internet.threads import deferToThread
 
-from crawler.items import PageCapture, StatusRecord
-from pipelines.extraction import EXTRACTOR_NAME, EXTRACTOR_VERSION
+from pipelines.records import (  # noqa: F401 - re-exported: the stage's pure part
+    PERMANENT,
+    WRITERS,
+    NotArchivable,
+    Result,
+    already_written,
+    attachment_records,
+    document_for,
+    permanent,
+    record_for,
+    record_size,
+    write_record,
+)
 from pipelines.storage import ArchiveError, ArchiveStore, open_store
 from pipelines.storage.archive import Archive
-from pipelines.storage.keys import canonical_url, parse_key, stamp, url_prefix
 from pipelines.storage.spool import Spool, SpoolRecord
 
 logger = logging.getLogger(__name__)
-
-Result = dict[str, Any]  # what a write became; set as `item.archived` (outcome, key, stamp, kind…)
-
-
-class NotArchivable(Exception):
-    """A record that will never be written, with a short reason for the stats (`no_original`)."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-
-
-# Errors that make a record unwritable for good (a malformed record, a URL that is not http(s)):
-# set aside in the spool's quarantine folder. Anything else (ArchiveError above all) is retried.
-PERMANENT = (ValueError, KeyError, TypeError)
-
-
-def permanent(exc: BaseException) -> bool:
-    """True for an error no retry can cure; the store's errors (ArchiveError) are never that."""
-    return isinstance(exc, PERMANENT) and not isinstance(exc, ArchiveError)
-
 
 def store_from_settings(settings: BaseSettings) -> ArchiveStore:
     """The store named by ARCHIVE_URI, with Scrapy's own AWS_* settings for S3."""
@@ -77,138 +65,6 @@ def store_from_settings(settings: BaseSettings) -> ArchiveStore:
         secret_access_key=settings.get("AWS_SECRET_ACCESS_KEY"),
         session_token=settings.get("AWS_SESSION_TOKEN"),
         max_attempts=settings.getint("ARCHIVE_S3_MAX_ATTEMPTS", 3))
-
-
-def document_for(item: PageCapture) -> dict[str, Any]:
-    """The JSON document archived beside the raw capture."""
-    doc: dict[str, Any] = {"site": item.site, "column": item.column,
-                           "content_type": item.content_type, "encoding": item.decoding,
-                           "errors": item.errors or None}
-    doc.update(item.document or {"text": None, "title": None})
-    doc["extractor"] = {"name": EXTRACTOR_NAME, "version": EXTRACTOR_VERSION,
-                        "layers": doc.pop("extracted_by", None)}
-    doc.update(_pages_of(item))
-    return doc
-
-
-def _pages_of(item: PageCapture) -> dict[str, Any]:
-    """Multi-page articles: the first page's document lists every page it merged (`pages`: page
-    number, URL, the capture's stamp and sha1 — `archive get URL --at STAMP` gives that page) and the
-    pages it lacks (`incomplete`, empty when none); another page's says whose part it is."""
-    if item.part_of is not None:
-        return {"part_of": item.part_of["url"], "page": item.part_of["page"]}
-    if not item.parts and not item.missing_parts:
-        return {}
-    first = {"page": 1, "url": item.url, "stamp": stamp(item.fetched_at), "status": item.status,
-             "raw_sha1": hashlib.sha1(item.body).hexdigest()}
-    return {"pages": [first] + [{k: p.get(k) for k in ("page", "url", "stamp", "status", "raw_sha1")}
-                                for p in item.parts],
-            "incomplete": [dict(m) for m in item.missing_parts]}
-
-
-# -- records: what to write, as data (spooled as is) -------------------------------------------------
-def record_for(item: Any) -> SpoolRecord | None:
-    """The archive write an item asks for, complete; None for items this stage passes by."""
-    common = {"url": item.url, "status": item.status, "headers": item.headers, "body": item.body,
-              "fetched_at": item.fetched_at, "request_headers": item.request_headers,
-              "previous": item.previous} if isinstance(item, PageCapture | StatusRecord) else {}
-    if isinstance(item, PageCapture):
-        return SpoolRecord("fetched", item.url, item.fetched_at,
-                           {**common, "document": document_for(item),
-                            "rendering": item.rendering})  # browser captures (issue 6)
-    if isinstance(item, StatusRecord):  # a re-check's 304 (revisit) or 404/410 (removed)
-        return SpoolRecord(item.kind, item.url, item.fetched_at,
-                           {**common, "document": {"site": item.site, "column": item.column}})
-    return None
-
-
-def _pairs(headers: Iterable[Any]) -> list[tuple[str, str]]:
-    return [(str(k), str(v)) for k, v in headers]
-
-
-def _write_fetched(archive: Archive, f: dict[str, Any]) -> Result:
-    written = archive.write_fetched(
-        url=f["url"], status=f["status"], headers=_pairs(f["headers"]), body=f["body"],
-        fetched_at=f["fetched_at"], request_headers=_pairs(f["request_headers"]),
-        document=f["document"], previous=f["previous"], rendering=f.get("rendering"))
-    return written.as_dict()
-
-
-def _write_attachment(archive: Archive, f: dict[str, Any]) -> Result:
-    """A file an article links to (pipelines/attachments.py), archived raw under its own URL."""
-    name = archive.write_capture(
-        url=f["url"], status=f["status"], headers=_pairs(f["headers"]), body=f["body"],
-        fetched_at=f["fetched_at"], request_headers=_pairs(f["request_headers"]),
-        document=f["document"], kind="attachment")
-    return {"outcome": "attachment", "key": name.doc_key, "stamp": name.stamp, "kind": name.kind,
-            "digest": name.digest, "fingerprint": None}
-
-
-def attachment_records(item: Any) -> list[SpoolRecord]:
-    """The archive writes of the files the attachments stage fetched for an article."""
-    return [SpoolRecord("attachment", f["url"], f["fetched_at"], f)
-            for f in getattr(item, "attachment_files", None) or ()]
-
-
-def _write_revisit(archive: Archive, f: dict[str, Any]) -> Result:
-    original = archive.latest_content(f["url"])
-    if original is None:
-        raise NotArchivable("no_original", f"304 for {f['url']}, which has no capture to refer to")
-    name = archive.write_revisit(
-        url=f["url"], status=f["status"], headers=_pairs(f["headers"]), fetched_at=f["fetched_at"],
-        request_headers=_pairs(f["request_headers"]), refers_to=original.name,
-        document=f["document"], fingerprint=(f["previous"] or {}).get("fingerprint"))
-    return {"outcome": "unchanged", "key": name.doc_key, "stamp": name.stamp, "kind": name.kind,
-            "digest": name.digest, "fingerprint": None}
-
-
-def _write_removed(archive: Archive, f: dict[str, Any]) -> Result:
-    name = archive.write_removed(
-        url=f["url"], status=f["status"], headers=_pairs(f["headers"]), body=f["body"],
-        fetched_at=f["fetched_at"], request_headers=_pairs(f["request_headers"]),
-        document=f["document"])
-    return {"outcome": "removed", "key": name.doc_key, "stamp": name.stamp, "kind": name.kind,
-            "digest": name.digest, "fingerprint": None}
-
-
-# One writer per record op; a new kind of write is one function and one entry here.
-WRITERS: dict[str, Callable[[Archive, dict[str, Any]], Result]] = {
-    "fetched": _write_fetched,
-    "revisit": _write_revisit,
-    "removed": _write_removed,
-    "attachment": _write_attachment,
-}
-
-
-def already_written(archive: Archive, record: SpoolRecord) -> Result | None:
-    """What an earlier, interrupted attempt at this very record completed, if it did.
-
-    Every write names its keys by the fetch time, so a record whose document is listed with that
-    stamp is done; a raw WARC without its document is not, and the retry overwrites it."""
-    want = stamp(record.fetched_at)
-    for key in archive.store.list(url_prefix(canonical_url(record.url)[0])):
-        name = parse_key(key)
-        if name is None or name.stamp != want or not key.endswith(".json.gz"):
-            continue
-        outcome = {"revisit": "unchanged", "removed": "removed",
-                   "attachment": "attachment"}.get(name.kind) or (
-            "new" if record.fields.get("previous") is None else "changed")
-        return {"outcome": outcome, "key": name.doc_key, "stamp": name.stamp, "kind": name.kind,
-                "digest": name.digest, "fingerprint": None, "replayed": True}
-    return None
-
-
-def write_record(archive: Archive, record: SpoolRecord, check_done: bool = False) -> Result:
-    """Write one record to the archive. `check_done` first looks for an earlier complete write
-    (for retries and replays). Raises ArchiveError (transient: the store), NotArchivable, or a
-    ValueError/KeyError for a record that cannot be written (permanent)."""
-    if record.op not in WRITERS:
-        raise ValueError(f"unknown archive write {record.op!r}")
-    if check_done:
-        done = already_written(archive, record)
-        if done is not None:
-            return done
-    return WRITERS[record.op](archive, record.fields)
 
 
 async def _sleep(seconds: float) -> None:
@@ -280,23 +136,24 @@ class ArchivePipeline:
 
     async def _archive(self, record: SpoolRecord) -> Result | None:
         """Spool one record, then write it; None when it stays spooled (or was not archivable)."""
-        # In flight before its spool file exists: the periodic retry (_retry_spooled) must not take
-        # up a record between its spooling and its first write (it would be written twice).
-        path = self.spool.dir / record.name()
+        # Disk, boto3 and the spool block: keep them off the reactor thread. The record is spooled
+        # and its first write attempted in one trip to a thread (the reactor's core is the crawl's
+        # bottleneck); it is in flight from before it is spooled, so no spool retry replays it.
+        path = self.spool.path_for(record)
         self._inflight.add(path)
         try:
-            # Disk, boto3 and the spool block: keep them off the reactor thread.
             try:
-                await maybe_deferred_to_future(deferToThread(self.spool.put, record))
+                first = await maybe_deferred_to_future(
+                    deferToThread(self._journal_and_write, record, path, not self._outage))
             except ArchiveError as exc:  # no journal (local disk full?): still try the archive itself
                 self.stats.inc_value("archive/unjournaled")
                 logger.error("%s; writing it to the archive without a spool record", exc)
                 return await self._write_unjournaled(record)
-            result = await self._write_with_retries(record, path)
+            result = await self._write_with_retries(record, path, first)
         finally:
             self._inflight.discard(path)
         if result is not None:
-            self._count(result, len(record.fields.get("body") or b""))
+            self._count(result, record_size(record))
         return result
 
     async def _write_unjournaled(self, record: SpoolRecord) -> Result | None:
@@ -315,16 +172,37 @@ class ArchivePipeline:
                     raise DropItem(f"could not archive {record.url} nor spool it: {exc}") from exc
                 await _sleep(self.backoff * 2 ** attempt)
             else:
-                self._count(result, len(record.fields.get("body") or b""))
+                self._count(result, record_size(record))
                 return result
         return None  # pragma: no cover - the loop returns or raises
 
-    async def _write_with_retries(self, record: SpoolRecord, path: Path) -> Result | None:
-        """Result once written; None when the record stays spooled (or was not archivable)."""
+    def _journal_and_write(self, record: SpoolRecord, path: Path,
+                           write: bool) -> tuple[Result | None, Exception | None] | None:
+        """Spool the record (ArchiveError when the spool cannot take it), then, when `write`, make
+        the first write attempt: (result, None) or (None, the error). None when not attempted."""
+        self.spool.put(record)
+        if not write:
+            return None
+        try:
+            return self._write_and_forget(record, path, False), None
+        except Exception as exc:
+            return None, exc
+
+    async def _write_with_retries(self, record: SpoolRecord, path: Path,
+                                  first: tuple[Result | None, Exception | None] | None = None
+                                  ) -> Result | None:
+        """Result once written; None when the record stays spooled (or was not archivable).
+        `first`: the outcome of a first attempt already made (`_journal_and_write`)."""
         for attempt in range(self.attempts):
-            if self._outage:
+            if self._outage and not (attempt == 0 and first is not None):
                 break
             try:
+                if attempt == 0 and first is not None:
+                    result, error = first
+                    if error is not None:
+                        raise error
+                    assert result is not None
+                    return result
                 return await maybe_deferred_to_future(
                     deferToThread(self._write_and_forget, record, path, attempt > 0))
             except NotArchivable as exc:
@@ -420,7 +298,7 @@ class ArchivePipeline:
         record = self.spool.load(path)
         result = write_record(self.archive, record, check_done=True)
         self.spool.remove(path)
-        return {**result, "size": len(record.fields.get("body") or b"")}
+        return {**result, "size": record_size(record)}
 
     async def close_spider(self) -> None:
         if self._loop is not None and self._loop.running:

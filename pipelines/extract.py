@@ -1,9 +1,10 @@
 """Stage 2: decode, extract and repair a page, on the second core.
 
 `process_page` is the whole CPU-bound part of a page (stage 1's `decode_page`, the extractor, stage
-3's `repair_document`) as one picklable pure function, so the pipeline can run it in a process pool
-(EXTRACT_WORKERS processes, created when the spider opens, shut down when it closes) while the
-reactor keeps fetching and archiving. `EXTRACT_WORKERS = 0` runs it in-process.
+3's `repair_document`, and stage 4's raw WARC with its gzip and digests, `capture_warc`) as one
+picklable pure function, so the pipeline can run it in a process pool (EXTRACT_WORKERS processes,
+created when the spider opens, shut down when it closes) while the reactor keeps fetching; the
+archive stage then only spools and writes bytes. `EXTRACT_WORKERS = 0` runs it in-process.
 
 Each item still goes through the stages in order (Scrapy awaits this stage before the next); items
 were never ordered among themselves. A page whose extraction fails, or whose worker dies or hangs
@@ -37,6 +38,7 @@ from pipelines.extraction import extract_document
 from pipelines.extraction.document import ExtractionError
 from pipelines.extraction.multipage import merge_documents
 from pipelines.repair import repair_document
+from pipelines.storage.warc import capture_warc
 
 logger = logging.getLogger(__name__)
 
@@ -53,18 +55,30 @@ class PageResult:
     repairs: int = 0
     glosses: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    prepared: dict[str, Any] | None = None  # the raw WARC, when `exchange` was given
 
 
 def process_page(body: bytes, content_type: str | None, decided: dict[str, Any] | None, url: str,
                  overrides: dict[str, str] | None,
+                 exchange: dict[str, Any] | None = None,
                  parts: list[dict[str, Any]] | None = None) -> PageResult:
     """Decode, extract and repair one page. Never raises for what the page holds.
 
+    `exchange` (`status`, `headers`, `fetched_at`, `request_headers`): also make the page's raw WARC
+    for the archive stage (`result.prepared`), so that CPU is spent here, not on the reactor's core.
     `parts`: the other pages of a multi-page article this page is the first of (`url`, `body`,
     `content_type`, `decoding` each); each is extracted too and the document is the merged article
     (pipelines/extraction/multipage.py). A page that gives no text is named in `extra["part_errors"]`.
     """
     result = _process_one(body, content_type, decided, url, overrides)
+    if exchange is not None:
+        try:
+            warc, sha1 = capture_warc(url, exchange["status"], exchange["headers"], body,
+                                      exchange["fetched_at"], exchange["request_headers"])
+        except Exception:  # the archive stage makes it again, and reports what goes wrong
+            logger.debug("no WARC prepared for %s", url, exc_info=True)
+        else:
+            result.prepared = {"warc": warc, "sha1": sha1, "raw_bytes": len(body)}
     if not parts:
         return result
     results = [result] + [_process_one(p["body"], p.get("content_type"), p.get("decoding"), p["url"],
@@ -100,6 +114,10 @@ def _process_one(body: bytes, content_type: str | None, decided: dict[str, Any] 
 def _ready() -> bool:
     """Warm-up task: a worker that ran it has imported this module and the extractor."""
     return True
+
+
+def _pairs(headers: Any) -> list[tuple[str, str]]:
+    return [(str(k), str(v)) for k, v in headers]
 
 
 def _watch_parent(parent: int) -> None:
@@ -226,7 +244,12 @@ class ExtractPipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageCapture):
             return item
-        args: tuple[Any, ...] = (item.body, item.content_type, item.decoding, item.url, item.overrides)
+        # The exchange, for the raw WARC (a browser capture's is made by the archive stage).
+        exchange = None if item.rendering is not None else {
+            "status": item.status, "headers": _pairs(item.headers), "fetched_at": item.fetched_at,
+            "request_headers": _pairs(item.request_headers)}
+        args: tuple[Any, ...] = (item.body, item.content_type, item.decoding, item.url, item.overrides,
+                                 exchange)
         if item.parts:  # the first page of a multi-page article: its other pages are merged in
             args += ([{k: p.get(k) for k in ("url", "body", "content_type", "decoding")}
                       for p in item.parts if p.get("body") is not None],)
@@ -311,6 +334,7 @@ class ExtractPipeline:
 
     def _apply(self, item: PageCapture, result: PageResult) -> None:
         item.decoding = result.decoding
+        item.prepared = result.prepared
         if result.undecodable:
             self.stats.inc_value("encoding/undecodable_pages")
         if result.document is None:

@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,15 +63,31 @@ def write_demo_site(sites_dir: Path, base: str, **replace: str) -> Path:
     return path
 
 
-@pytest.fixture
-def demo_portal(tmp_path: Path) -> Iterator[Portal]:
-    portal = DemoPortal()
+@contextmanager
+def served_portal(tmp_path: Path, **options: Any) -> Iterator[Portal]:
+    """A DemoPortal(**options) served on loopback, with its site file in tmp_path/sites."""
+    portal = DemoPortal(**options)
     server, base = serve(portal)
     sites_dir = tmp_path / "sites"
     write_demo_site(sites_dir, base)
-    yield Portal(portal, base, sites_dir)
-    server.shutdown()
-    server.server_close()
+    try:
+        yield Portal(portal, base, sites_dir)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def demo_portal(tmp_path: Path) -> Iterator[Portal]:
+    with served_portal(tmp_path) as portal:
+        yield portal
+
+
+@pytest.fixture
+def slow_portal(tmp_path: Path) -> Iterator[Portal]:
+    """The demo portal answering each request after 50 ms: crawls last long enough to interrupt."""
+    with served_portal(tmp_path, delay=0.05) as portal:
+        yield portal
 
 
 # -- moto's S3 server on loopback ---------------------------------------------------------------

@@ -19,31 +19,18 @@ import signal
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from demo.portal import DemoPortal, serve
 from pipelines.storage.keys import canonical_url, url_prefix
-from tests.conftest import PROJECT, SCRAPY, Portal, run_scrapy, write_demo_site
+from tests.conftest import PROJECT, SCRAPY, Portal, run_scrapy
 
 pytestmark = pytest.mark.e2e
 
 SEED = 20261122
 KILLS = 3
 ARTICLE = re.compile(r"/t\d{8}_\d+\.html$")
-
-
-@pytest.fixture
-def slow_portal(tmp_path: Path) -> Iterator[Portal]:
-    portal = DemoPortal(delay=0.05)
-    server, base = serve(portal)
-    sites_dir = tmp_path / "sites"
-    write_demo_site(sites_dir, base)
-    yield Portal(portal, base, sites_dir)
-    server.shutdown()
-    server.server_close()
 
 
 def _env(portal: Portal, tmp_path: Path) -> dict[str, str]:

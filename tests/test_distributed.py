@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,9 +18,8 @@ from crawler.distributed import (
     redis_url,
     run_id,
 )
-from demo.portal import DemoPortal, serve
 from pipelines.storage.keys import canonical_url, url_prefix
-from tests.conftest import PROJECT, SCRAPY, Portal, write_demo_site
+from tests.conftest import PROJECT, SCRAPY, Portal
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 
@@ -72,17 +70,6 @@ def test_run_id_defaults_to_the_utc_date() -> None:
 
     assert run_id(None, datetime(2026, 11, 22, 23, 59, tzinfo=UTC)) == "20261122"
     assert run_id("night-7") == "night-7"
-
-
-@pytest.fixture
-def slow_portal(tmp_path: Path) -> Iterator[Portal]:
-    portal = DemoPortal(delay=0.05)
-    server, base = serve(portal)
-    sites_dir = tmp_path / "sites"
-    write_demo_site(sites_dir, base)
-    yield Portal(portal, base, sites_dir)
-    server.shutdown()
-    server.server_close()
 
 
 def test_two_workers_archive_every_article_once_and_both_work(

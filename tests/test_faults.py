@@ -184,7 +184,9 @@ def test_urls_cannot_escape_the_key_space(fault_crawl: FaultCrawl) -> None:
 
 def test_failure_stats_and_report(fault_crawl: FaultCrawl) -> None:
     """`failed/total` counts every ledger entry; the run report carries the ledger's first URLs."""
-    assert fault_crawl.summary["failures"]["total"] == len(fault_crawl.failures)
+    assert fault_crawl.summary["failures_total"] == len(fault_crawl.failures)
+    assert "total" not in fault_crawl.summary["failures"]
+    assert sum(fault_crawl.summary["failures"].values()) == len(fault_crawl.failures)
     listed = {f["url"] for f in fault_crawl.summary["failed_urls"]}
     assert listed <= {f["url"] for f in fault_crawl.failures} and listed
 
@@ -197,3 +199,15 @@ def test_every_archived_document_is_complete(fault_crawl: FaultCrawl) -> None:
         data = json.loads(gzip.decompress(doc.read_bytes()))
         assert data["url"]
         assert doc.with_name(doc.name.replace(".json.gz", ".warc.gz")).exists()
+
+
+def test_summary_totals_archive_failures_and_keeps_the_ledger_total_apart() -> None:
+    """`archive_failed` sums every `archive/failed/<reason>`; `failed/total` and `failed/ledger` are
+    not failure reasons."""
+    from crawler.extensions import summarize
+
+    stats = {"archive/failed/unreachable": 2, "archive/failed/OSError": 1, "failed/timeout": 2,
+             "failed/http_500": 1, "failed/total": 3, "failed/ledger": [{"url": "u", "reason": "timeout"}]}
+    report = summarize(stats, "demo")
+    assert report["archive_failed"] == 3 and report["failed_reasons"]["archive"] == 3
+    assert report["failures"] == {"timeout": 2, "http_500": 1} and report["failures_total"] == 3

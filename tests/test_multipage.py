@@ -15,12 +15,12 @@ from scrapy.http import HtmlResponse
 
 from crawler.multipage import announced
 from crawler.pagination import article_pages
-from demo.portal import Article, DemoPortal, serve
+from demo.portal import Article, DemoPortal
 from pipelines.extraction.evaluate import load_corpus
 from pipelines.extraction.multipage import merge_documents
 from pipelines.storage import open_store
 from pipelines.storage.archive import Archive
-from tests.conftest import PROJECT, SCRAPY, Portal, crawl, run_scrapy, write_demo_site
+from tests.conftest import PROJECT, SCRAPY, Portal, crawl, run_scrapy, served_portal
 
 BASE = "http://www.example.gov.cn/zwgk/202401/"
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
@@ -110,13 +110,8 @@ def test_merge_documents_keeps_first_page_metadata_and_page_order() -> None:
 # -- end to end over the demo portal on loopback ---------------------------------------------------
 @pytest.fixture
 def multipage_portal(tmp_path: Path) -> Iterator[Portal]:
-    portal = DemoPortal(multipage=True)
-    server, base = serve(portal)
-    sites_dir = tmp_path / "sites"
-    write_demo_site(sites_dir, base)
-    yield Portal(portal, base, sites_dir)
-    server.shutdown()
-    server.server_close()
+    with served_portal(tmp_path, multipage=True) as portal:
+        yield portal
 
 
 def _norm(text: str) -> str:

@@ -17,6 +17,8 @@ import pytest
 
 from demo.portal import DemoPortal, serve
 from pipelines.extract import ExtractPipeline, PageResult, process_page
+from pipelines.storage import open_store
+from pipelines.storage.archive import Archive
 from tests.conftest import crawl, write_demo_site
 from tests.fault_server import article_html
 
@@ -24,19 +26,19 @@ MARKER_ENV = "GOVARCHIVE_TEST_POOL_MARKER"
 
 
 def crash_on_marker(body: bytes, content_type: str | None, decided: dict[str, Any] | None, url: str,
-                    overrides: dict[str, str] | None) -> PageResult:
+                    overrides: dict[str, str] | None, exchange: dict[str, Any] | None = None) -> PageResult:
     """process_page, except that the worker dies (as on a segfault) on the marked URL."""
     if url.endswith(os.environ.get(MARKER_ENV, "\0")):
         os._exit(70)
-    return process_page(body, content_type, decided, url, overrides)
+    return process_page(body, content_type, decided, url, overrides, exchange)
 
 
 def hang_on_marker(body: bytes, content_type: str | None, decided: dict[str, Any] | None, url: str,
-                   overrides: dict[str, str] | None) -> PageResult:
+                   overrides: dict[str, str] | None, exchange: dict[str, Any] | None = None) -> PageResult:
     """process_page, except that the worker hangs (bounded: 60 s) on the marked URL."""
     if url.endswith(os.environ.get(MARKER_ENV, "\0")):
         time.sleep(60)
-    return process_page(body, content_type, decided, url, overrides)
+    return process_page(body, content_type, decided, url, overrides, exchange)
 
 
 class CrashingExtractPipeline(ExtractPipeline):
@@ -128,7 +130,9 @@ def test_worker_crash_archives_the_page_raw_and_loses_nothing(tmp_path: Path) ->
     assert len(docs) == len(portal.all_articles())
     crashed = docs[marked.lstrip("/")]
     assert crashed["text"] is None and any("worker_crashed" in e for e in crashed["errors"])
-    assert crashed["raw_key"]
+    archive = Archive(open_store((tmp_path / "archive-crash").as_uri()))
+    status, _, body = archive.raw_response(archive.pick(crashed["url"]))  # its raw bytes are kept
+    assert status == 200 and body == portal.respond(marked)[2]
     assert result.summary and result.summary["failures"].get("extract_worker_crashed") == 1
     for path, doc in docs.items():
         assert doc["text"] or path == marked.lstrip("/"), path

@@ -21,9 +21,8 @@ from typing import Any
 
 import pytest
 
-from demo.portal import DemoPortal, serve
 from pipelines.storage.keys import canonical_url, url_prefix
-from tests.conftest import PROJECT, S3, SCRAPY, Portal, run_scrapy, write_demo_site
+from tests.conftest import PROJECT, S3, SCRAPY, Portal, run_scrapy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.s3]
 
@@ -112,17 +111,6 @@ def proxy(s3: S3) -> Iterator[Proxy]:
     proxy.start()
     yield proxy
     proxy.stop()
-
-
-@pytest.fixture
-def slow_portal(tmp_path: Path) -> Iterator[Portal]:
-    portal = DemoPortal(delay=0.05)
-    server, base = serve(portal)
-    sites_dir = tmp_path / "sites"
-    write_demo_site(sites_dir, base)
-    yield Portal(portal, base, sites_dir)
-    server.shutdown()
-    server.server_close()
 
 
 def _s3_keys(s3: S3) -> list[str]:

@@ -25,9 +25,16 @@ from pipelines.storage.keys import (
     url_prefix,
     url_prefix_query,
 )
-from pipelines.storage.warc import build_warc, describe_rendering, read_response
+from pipelines.storage.warc import build_warc, capture_warc, describe_rendering, read_response
 
-SCHEMA = 1
+SCHEMA = 2
+# Schema 2 documents leave out what their key and URL already say, and empty fields: `raw_key`,
+# `captured_at` (the key's stamp), `canonical_url` (kept when it differs from `url`), `variant`,
+# `raw_sha1` (the WARC's payload digest has it; the key its first 12 digits), and null or empty
+# values of fields other than `_ALWAYS`. `Archive.document` puts the derived ones back (a missing
+# optional field reads as absent), so readers see schema-1 and schema-2 documents alike.
+_ALWAYS = frozenset({"title", "text", "text_fingerprint", "published_at", "source", "editor", "errors",
+                     "site", "column", "keywords", "gkml"})
 # WARC 1.1 revisit profiles (section 6.7): same payload as the capture referred to, or a 304.
 PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
@@ -36,6 +43,23 @@ PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modif
 def _gz(obj: dict[str, Any]) -> bytes:
     raw = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
     return gzip.compress(raw, compresslevel=6, mtime=0)
+
+
+def _compact(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k in _ALWAYS or (v is not None and v != [] and v != {})}
+
+
+def _completed(doc: dict[str, Any], name: CaptureName) -> dict[str, Any]:
+    """A stored document with the fields schema 2 derives from the key and the URL put back."""
+    doc.setdefault("raw_key", name.raw_key)
+    doc.setdefault("captured_at", name.captured_at.isoformat())
+    doc.setdefault("kind", name.kind)
+    if "url" in doc:
+        doc.setdefault("canonical_url", doc["url"])
+    doc.setdefault("variant", None)
+    if "pages" in doc:  # a multi-page article: no page missing is `incomplete: []`, said explicitly
+        doc.setdefault("incomplete", [])
+    return doc
 
 
 def text_fingerprint(text: str | None) -> str | None:
@@ -128,49 +152,62 @@ class Archive:
         self.store = store
 
     # -- writing -------------------------------------------------------------------------------
-    def write_capture(self, *, url: str, status: int, headers: Iterable[tuple[str, str]], body: bytes,
-                      fetched_at: datetime, document: dict[str, Any],
+    def write_capture(self, *, url: str, status: int, headers: Iterable[tuple[str, str]],
+                      body: bytes | None, fetched_at: datetime, document: dict[str, Any],
                       request_headers: Iterable[tuple[str, str]] = (), kind: str = "capture",
                       warc_extra: dict[str, str] | None = None,
-                      rendering: Mapping[str, Any] | None = None) -> CaptureName:
+                      rendering: Mapping[str, Any] | None = None,
+                      prepared: Mapping[str, Any] | None = None) -> CaptureName:
         """Archive the raw exchange, then the document. The document is written last: a capture
         is listed once its document exists, so a crash between the two leaves raw bytes and no
-        half record."""
+        half record.
+
+        `prepared` is the raw WARC made beforehand by `capture_warc` (`warc`, `sha1`, `raw_bytes`:
+        the extraction workers make it), and `body` may then be None."""
         canonical, variant = canonical_url(url)
-        digest = hashlib.sha1(body).hexdigest()
+        request_headers = list(request_headers)
+        if prepared is not None:
+            raw, digest, size = prepared["warc"], prepared["sha1"], int(prepared["raw_bytes"])
+        elif body is not None:
+            # A browser capture (issue 6): `body` is the rendered DOM, the server's bytes are in
+            # `rendering`.
+            raw, digest = capture_warc(url, status, headers, body, fetched_at, request_headers,
+                                       extra=warc_extra, rendering=rendering)
+            size = len(body)
+        else:
+            raise ValueError(f"capture of {url} with neither a body nor a prepared WARC")
         name = capture_name(url_prefix(canonical), fetched_at, kind, digest)
-        # A browser capture (issue 6): `body` is the rendered DOM, the server's bytes are in `rendering`.
-        raw = build_warc(url, status, headers, body, fetched_at, request_headers, extra=warc_extra,
-                         rendering=rendering)
         self.store.put(name.raw_key, raw, "application/warc")
-        doc = {"schema": SCHEMA, "url": url, "canonical_url": canonical, "variant": variant,
-               "captured_at": fetched_at.astimezone(UTC).isoformat(), "kind": kind,
-               "status": status, "raw_key": name.raw_key, "raw_sha1": digest, "raw_bytes": len(body),
-               **document}
+        doc = {"schema": SCHEMA, "url": url, "canonical_url": canonical if canonical != url else None,
+               "variant": variant, "kind": kind, "status": status, "raw_bytes": size, **document}
         if rendering is not None:
-            doc["rendered"] = describe_rendering(rendering, body)
+            if body is not None:
+                doc["rendered"] = describe_rendering(rendering, body)
+        else:  # the WARC has no request record: what was sent is kept here
+            doc["request_headers"] = [list(pair) for pair in request_headers]
         doc.setdefault("text_fingerprint", text_fingerprint(doc.get("text")))
-        self.store.put(name.doc_key, _gz(doc), "application/json")
+        self.store.put(name.doc_key, _gz(_compact(doc)), "application/json")
         return name
 
-    def write_fetched(self, *, url: str, status: int, headers: Iterable[tuple[str, str]], body: bytes,
-                      fetched_at: datetime, document: dict[str, Any],
+    def write_fetched(self, *, url: str, status: int, headers: Iterable[tuple[str, str]],
+                      body: bytes | None, fetched_at: datetime, document: dict[str, Any],
                       request_headers: Iterable[tuple[str, str]] = (),
                       previous: Mapping[str, Any] | None = None,
                       warc_extra: dict[str, str] | None = None,
-                      rendering: Mapping[str, Any] | None = None) -> Written:
+                      rendering: Mapping[str, Any] | None = None,
+                      prepared: Mapping[str, Any] | None = None) -> Written:
         """Archive a page fetched with status 200, as a new version only when it changed.
 
         `previous` is what the site index knows of the URL (`stamp`/`captured`, `digest`,
         `fingerprint`), None for a URL never archived. Same bytes as the latest capture, or same
         clean-text fingerprint: a `revisit` (outcome `unchanged`); otherwise a `capture` (`new` or
-        `changed`)."""
+        `changed`). `prepared`: see `write_capture`."""
         headers, request_headers = list(headers), list(request_headers)
         fingerprint = document.get("text_fingerprint") or text_fingerprint(document.get("text"))
         if previous is not None:
             original = self.latest_content(url)
             if original is not None:
-                sha1 = hashlib.sha1(body).hexdigest()
+                sha1 = prepared["sha1"] if prepared is not None else hashlib.sha1(body or b"").hexdigest()
                 # A multi-page article (`pages`) is unchanged when its merged text is: its first
                 # page's bytes say nothing of the others.
                 same_bytes = sha1[:12] == original.name.digest and not document.get("pages")
@@ -179,19 +216,21 @@ class Archive:
                 if not same_bytes and fingerprint is not None and old_fp is None:
                     old_fp = self.document(original, resolve=False).get("text_fingerprint")
                 if same_bytes or (fingerprint is not None and fingerprint == old_fp):
+                    if body is None and not same_bytes and prepared is not None:
+                        body = read_response(prepared["warc"])[2]
                     # The revisit keeps what this fetch learnt of the article's attachments
                     # (archived anew, unchanged…): read back, it overlays the original's list.
                     name = self.write_revisit(
                         url=url, status=status, headers=headers, fetched_at=fetched_at,
                         request_headers=request_headers, refers_to=original.name,
-                        body=b"" if same_bytes else body, payload_sha1=sha1,
+                        body=b"" if same_bytes else (body or b""), payload_sha1=sha1,
                         document={k: document.get(k) for k in ("site", "column", "attachments")},
                         fingerprint=fingerprint or old_fp)
                     return Written(name, "unchanged", fingerprint or old_fp)
         name = self.write_capture(url=url, status=status, headers=headers, body=body,
                                   fetched_at=fetched_at, document=document,
                                   request_headers=request_headers, warc_extra=warc_extra,
-                                  rendering=rendering)
+                                  rendering=rendering, prepared=prepared)
         return Written(name, "new" if previous is None else "changed", fingerprint)
 
     def write_revisit(self, *, url: str, status: int, headers: Iterable[tuple[str, str]],
@@ -224,12 +263,11 @@ class Archive:
                                 profile, refers_to, payload_sha1 if profile == PROFILE_IDENTICAL
                                 else None)
         self.store.put(name.raw_key, raw, "application/warc")
-        doc = {"schema": SCHEMA, "url": url, "canonical_url": canonical, "variant": variant,
-               "captured_at": fetched_at.astimezone(UTC).isoformat(), "kind": "revisit",
-               "status": status, "raw_key": name.raw_key, "raw_bytes": len(body),
+        doc = {"schema": SCHEMA, "url": url, "canonical_url": canonical if canonical != url else None,
+               "variant": variant, "kind": "revisit", "status": status, "raw_bytes": len(body),
                "profile": profile, "refers_to": refers_to.doc_key, "text_fingerprint": fingerprint,
                **(document or {})}
-        self.store.put(name.doc_key, _gz(doc), "application/json")
+        self.store.put(name.doc_key, _gz(_compact(doc)), "application/json")
         return name
 
     def write_removed(self, *, url: str, status: int, headers: Iterable[tuple[str, str]], body: bytes,
@@ -241,11 +279,10 @@ class Archive:
         name = capture_name(url_prefix(canonical), fetched_at, "removed", digest)
         self.store.put(name.raw_key, build_warc(url, status, headers, body, fetched_at,
                                                 request_headers), "application/warc")
-        doc = {"schema": SCHEMA, "url": url, "canonical_url": canonical, "variant": variant,
-               "captured_at": fetched_at.astimezone(UTC).isoformat(), "kind": "removed",
-               "status": status, "raw_key": name.raw_key, "raw_sha1": digest, "raw_bytes": len(body),
-               "title": None, "text": None, "text_fingerprint": None, **(document or {})}
-        self.store.put(name.doc_key, _gz(doc), "application/json")
+        doc = {"schema": SCHEMA, "url": url, "canonical_url": canonical if canonical != url else None,
+               "variant": variant, "kind": "removed", "status": status, "raw_bytes": len(body),
+               **(document or {})}
+        self.store.put(name.doc_key, _gz(_compact(doc)), "application/json")
         return name
 
     # -- reading -------------------------------------------------------------------------------
@@ -282,7 +319,8 @@ class Archive:
     def document(self, capture: Capture, resolve: bool = True) -> dict[str, Any]:
         """The capture's JSON document. A revisit resolves to the content of the capture it refers
         to, with the revisit's own time, kind, status and keys laid over it (as Wayback replays)."""
-        doc: dict[str, Any] = json.loads(gzip.decompress(self.store.get(capture.name.doc_key)))
+        doc: dict[str, Any] = _completed(
+            json.loads(gzip.decompress(self.store.get(capture.name.doc_key))), capture.name)
         if resolve and doc.get("kind") == "revisit" and doc.get("refers_to"):
             original = parse_key(doc["refers_to"])
             if original is not None:

@@ -46,8 +46,9 @@ def describe_rendering(rendering: Mapping[str, Any], dom: bytes) -> dict[str, An
 def build_warc(url: str, status: int, headers: Iterable[tuple[str, str]], body: bytes,
                fetched_at: datetime, request_headers: Iterable[tuple[str, str]] = (),
                method: str = "GET", extra: dict[str, str] | None = None,
-               rendering: Mapping[str, Any] | None = None) -> bytes:
-    """A gzipped WARC holding the request and response records of one fetch.
+               rendering: Mapping[str, Any] | None = None, request: bool = True) -> bytes:
+    """A gzipped WARC holding the request and response records of one fetch (`request=False`: the
+    response record alone; the request headers are then kept in the capture's document).
 
     With `rendering` (a browser capture: `body` is then the rendered DOM), the response record holds
     `rendering["server_body"]` and `rendering["server_headers"]`, and the DOM follows as its own
@@ -70,14 +71,31 @@ def build_warc(url: str, status: int, headers: Iterable[tuple[str, str]], body: 
         url, "response", payload=io.BytesIO(body), length=len(body),
         http_headers=StatusAndHeaders(_status_line(status), resp_headers, protocol="HTTP/1.1"),
         warc_headers_dict=warc_headers)
+    if not request:
+        writer.write_record(response)
+        return out.getvalue()
     path = url.split("://", 1)[-1].partition("/")[2]
-    request = writer.create_warc_record(
+    request_record = writer.create_warc_record(
         url, "request", payload=io.BytesIO(b""), length=0,
         http_headers=StatusAndHeaders(f"{method} /{path} HTTP/1.1", list(request_headers),
                                       is_http_request=True),
         warc_headers_dict={"WARC-Date": date})
-    writer.write_request_response_pair(request, response)
+    writer.write_request_response_pair(request_record, response)
     return out.getvalue()
+
+
+def capture_warc(url: str, status: int, headers: Iterable[tuple[str, str]], body: bytes,
+                 fetched_at: datetime, request_headers: Iterable[tuple[str, str]] = (),
+                 extra: dict[str, str] | None = None,
+                 rendering: Mapping[str, Any] | None = None) -> tuple[bytes, str]:
+    """The raw WARC of a capture as the archive stores it, and the sha1 of `body` (hex).
+
+    A plain capture is its response record alone (its request headers go to the document); a
+    browser capture keeps the request record beside the server's response and the DOM. Pure and
+    picklable: the extraction workers prepare it (pipelines/extract.py), off the reactor's core."""
+    raw = build_warc(url, status, headers, body, fetched_at, request_headers, extra=extra,
+                     rendering=rendering, request=rendering is not None)
+    return raw, hashlib.sha1(body).hexdigest()
 
 
 def _build_rendered(url: str, status: int, headers: Iterable[tuple[str, str]], dom: bytes,
