@@ -34,7 +34,7 @@ from pipelines.extraction.meta import (
 )
 
 EXTRACTOR_NAME = "govarchive"
-EXTRACTOR_VERSION = "0.2.0"
+EXTRACTOR_VERSION = "0.3.0"
 
 FIELDS = ("title", "published_at", "source", "author", "reporter", "editor", "photographer", "reviewer",
           "column", "site_name", "site_id_code", "keywords", "description", "gkml", "text", "extracted_by",
