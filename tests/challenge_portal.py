@@ -58,11 +58,11 @@ class Article:
         return "gbk" if self.column == "rs" else "utf-8"
 
 
-def _challenge_412(cookie_value: str) -> bytes:
+def _challenge_412(cookie_value: str, cookie: str = "rs_ok") -> bytes:
     return f"""<!DOCTYPE html><html><head><meta charset="utf-8">
 <meta id="FSSBBIl1UgzbN7N" content="0ZsQBX7lAZ4ebTbrf0aE3rUl8s0yqJ" r='m'>
 <script>var $_ts=window['$_ts'];if(!$_ts)$_ts=window['$_ts']={{}};$_ts.nsd=84913;$_ts.cd="qEcmrrAlWqGq";</script>
-<script>document.cookie="rs_ok=" + "{cookie_value}" + "; path=/";
+<script>document.cookie="{cookie}=" + "{cookie_value}" + "; path=/";
 setTimeout(function(){{location.reload();}}, 200);</script>
 </head><body></body></html>""".encode()
 
@@ -161,7 +161,8 @@ window.addEventListener('load', function () {
         if path.startswith("/rs/") and cookies.get("rs_ok") != RS_TOKEN:
             return 412, html_type, _challenge_412(RS_TOKEN)
         if path.startswith("/wall/"):
-            return 412, html_type, _challenge_412("0")
+            # its own cookie: the wall's must not overwrite the 瑞数 column's in a shared browser context
+            return 412, html_type, _challenge_412("0", "wall_ok")
         if path.startswith("/jsl/") and cookies.get("__jsl_clearance") != JSL_TOKEN:
             return 521, [*html_type, ("Set-Cookie", "__jsluid_h=5f3e; max-age=3600; path=/")], \
                 _challenge_521()
