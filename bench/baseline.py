@@ -60,7 +60,7 @@ class BaselineSpider(scrapy.Spider):
             href = response.xpath(self.site.listing.next_page).get()
             next_url = response.urljoin(href.strip()) if href else None
         if next_url:
-            yield response.follow(next_url, self.parse_list, dont_filter=True, priority=10,
+            yield response.follow(next_url, self.parse_list, dont_filter=True, priority=-10,
                                   meta={"page": page + 1})
 
     def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:

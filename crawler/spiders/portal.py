@@ -239,7 +239,7 @@ class PortalSpider(scrapy.Spider):
         next_url = self._next_page(response)
         if next_url:
             yield response.follow(next_url, self.parse_list, errback=self.failed, dont_filter=True,
-                                  priority=10, meta={"column": column, "list_page": page + 1,
+                                  priority=-10, meta={"column": column, "list_page": page + 1,
                                                      "known_run": known_run})
 
     def _settled(self, entry: Entry | None) -> bool:
