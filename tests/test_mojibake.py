@@ -137,7 +137,9 @@ def test_repairs_replay_from_input_to_output() -> None:
 
 _PIECES = st.one_of(st.sampled_from(simplified_sentences()), st.sampled_from(traditional_sentences()),
                     st.sampled_from(["2021", "GDP", " ", "（", "）", "：", "PM2.5", "《通知》", "王堃", "朱镕基",
-                                     "·", "——", "……", "\uff05", "°C", "\u00d7", "é", "\u00b1"]))
+                                     "·", "——", "……", "\uff05", "°C", "3\u00d74米", "Café", "\u00b1"]))
+# Latin-1 symbols come in the words they stand in: a bare run like `\u00d7é\u00d7é` *is* GBK `组组` read as
+# Latin-1, and the repair rightly takes it so (tests above); clean text does not hold such runs.
 
 
 @settings(max_examples=300, deadline=None)
