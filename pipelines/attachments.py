@@ -187,6 +187,9 @@ class AttachmentsPipeline:
         content_type = _header(response.headers, "Content-Type")
         document = {"site": item.site, "column": item.column, "title": name, "text": None,
                     "content_type": content_type, "attachment_of": item.url,
+                    # the whole digest, kept: lean documents leave out raw_sha1 (the key has 12
+                    # digits of it), and a re-fetch compares it with the bytes it gets
+                    "sha1": sha1,
                     "final_url": response.url if response.url != url else None,
                     "etag": _header(response.headers, "ETag"),
                     "last_modified": _header(response.headers, "Last-Modified")}
@@ -215,6 +218,7 @@ class AttachmentsPipeline:
         except (ArchiveError, BadURL, ValueError) as exc:
             logger.warning("cannot check attachment %s in the archive (%s): fetching it", url, exc)
             return None
-        return {"key": capture.name.raw_key, "sha1": doc.get("raw_sha1"), "bytes": doc.get("raw_bytes"),
+        return {"key": capture.name.raw_key, "sha1": doc.get("sha1") or doc.get("raw_sha1"),
+                "bytes": doc.get("raw_bytes"),
                 "content_type": doc.get("content_type"), "etag": doc.get("etag"),
                 "last_modified": doc.get("last_modified")}

@@ -223,3 +223,24 @@ def test_failure_reason() -> None:
     assert failure_reason(IgnoreRequest("Forbidden by robots.txt")) == ("failed", "robots")
     assert failure_reason(ConnectionRefusedError()) == ("failed", "ConnectionRefusedError")
     json.dumps(failure_reason(ValueError()))
+
+
+def test_known_attachment_keeps_its_whole_sha1_in_a_lean_document(tmp_path: Path) -> None:
+    """A re-fetch tells same bytes by the archived sha1: lean documents drop raw_sha1, so the
+    attachment's document keeps its own (written here through the archive stage's writer)."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from pipelines.attachments import AttachmentsPipeline
+    from pipelines.records import WRITERS
+
+    archive = Archive(open_store((tmp_path / "archive").as_uri()))
+    url, body = "http://www.example.gov.cn/attach/P1.pdf", demo_file("pdf", 7, 4000)
+    sha1 = hashlib.sha1(body).hexdigest()
+    WRITERS["attachment"](archive, {
+        "url": url, "status": 200, "headers": [("Content-Type", "application/pdf"), ("ETag", '"v1"')],
+        "body": body, "fetched_at": datetime(2026, 11, 30, 8, tzinfo=UTC), "request_headers": [],
+        "document": {"site": "demo", "title": "P1.pdf", "text": None, "sha1": sha1, "etag": '"v1"'}})
+    known = AttachmentsPipeline._known(SimpleNamespace(archive=archive), url)  # type: ignore[arg-type]
+    assert known is not None
+    assert known["sha1"] == sha1 and known["bytes"] == len(body) and known["etag"] == '"v1"'
