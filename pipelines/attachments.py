@@ -49,8 +49,12 @@ Entry = dict[str, Any]  # one attachment in the article's document
 
 
 def in_scope(url: str, allowed_domains: Iterable[str]) -> bool:
-    """True when the URL's host is one of the site's allowed domains or under one (ports ignored)."""
-    host = (urlsplit(url).hostname or "").lower()
+    """True when the URL's host is one of the site's allowed domains or under one (ports ignored);
+    False for a URL that does not parse (`http://[::1`)."""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return False
     return bool(host) and any(host == d or host.endswith("." + d)
                               for d in (d.lower().strip(".") for d in allowed_domains))
 
@@ -110,8 +114,18 @@ class AttachmentsPipeline:
         assert item.document is not None
         listed = item.document["attachments"]
         self.stats.inc_value("attachments/listed", len(listed))
-        item.document["attachments"] = [await self._one(dict(entry), item) for entry in listed]
+        item.document["attachments"] = [await self._guarded(dict(entry), item) for entry in listed]
         return item
+
+    async def _guarded(self, entry: Entry, item: PageCapture) -> Entry:
+        """One attachment; whatever it raises is its own failure, never its article's (the article
+        still goes on to be archived)."""
+        try:
+            return await self._one(entry, item)
+        except Exception as exc:
+            logger.warning("attachment %r of %s: %s: %s", entry.get("url"), item.url,
+                           type(exc).__name__, exc)
+            return self._outcome(entry, {"status": "failed", "reason": type(exc).__name__})
 
     async def _one(self, entry: Entry, item: PageCapture) -> Entry:
         url = entry.get("url") or ""

@@ -210,6 +210,8 @@ def test_attachments_are_spooled_while_the_archive_is_down(s3: S3, tmp_path: Pat
     ("http://127.0.0.1:8765/a.pdf", ["127.0.0.1"], True),
     ("http://evilzs.gov.cn/a.pdf", ["zs.gov.cn"], False),
     ("http://files.example.org/a.pdf", ["zs.gov.cn"], False),
+    ("http://[::1/a.pdf", ["zs.gov.cn"], False),  # does not parse: listed, never fetched
+    ("javascript:download('a.pdf')", ["zs.gov.cn"], False),
 ])
 def test_in_scope(url: str, domains: list[str], expected: bool) -> None:
     assert in_scope(url, domains) is expected
@@ -244,3 +246,33 @@ def test_known_attachment_keeps_its_whole_sha1_in_a_lean_document(tmp_path: Path
     known = AttachmentsPipeline._known(SimpleNamespace(archive=archive), url)  # type: ignore[arg-type]
     assert known is not None
     assert known["sha1"] == sha1 and known["bytes"] == len(body) and known["etag"] == '"v1"'
+
+
+def test_an_attachment_that_raises_fails_alone_and_its_article_goes_on() -> None:
+    import asyncio
+    from collections import Counter as Counts
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from crawler.items import PageCapture
+    from pipelines.attachments import AttachmentsPipeline
+
+    class Broken(AttachmentsPipeline):
+        async def _one(self, entry: dict[str, Any], item: PageCapture) -> dict[str, Any]:
+            if entry["url"].endswith("bad.pdf"):
+                raise RuntimeError("unexpected")
+            return {**entry, "status": "skipped", "reason": "off_scope"}
+
+    counts: Counts[str] = Counts()
+    stage = Broken.__new__(Broken)
+    stage.stats = SimpleNamespace(inc_value=lambda key, n=1: counts.update({key: n}))  # type: ignore[assignment]
+    item = PageCapture(url="http://www.zs.gov.cn/a.html", site="zs", status=200, headers=[], body=b"<p>x</p>",
+                       fetched_at=datetime(2026, 11, 30, tzinfo=UTC),
+                       document={"text": "x", "attachments": [{"name": "坏.pdf", "url": "http://www.zs.gov.cn/bad.pdf"},
+                                                              {"name": "好.pdf", "url": "http://x.org/ok.pdf"}]})
+    out = asyncio.run(stage.process_item(item))
+    assert out is item
+    bad, other = item.document["attachments"]  # type: ignore[index]
+    assert (bad["status"], bad["reason"], bad["name"]) == ("failed", "RuntimeError", "坏.pdf")
+    assert other["status"] == "skipped"
+    assert counts["attachments/failed/RuntimeError"] == 1
