@@ -60,6 +60,10 @@ class ArticlePages:
     style: str  # "trs" (createPageHTML) or "links" (a pager block of …_N.html links)
 
 
+#: The most pages a createPageHTML call is believed for (pager links are read up to _999 anyway).
+_MOST_PAGES = 999
+
+
 def article_pages(html: str, url: str, links: Iterable[tuple[str, str]]) -> ArticlePages | None:
     """The pages of a multi-page article announced by one of its pages, or None for a single page.
 
@@ -81,7 +85,9 @@ def article_pages(html: str, url: str, links: Iterable[tuple[str, str]]) -> Arti
     call = trs_call(html)
     if call is not None:
         count, current, base, call_ext = call
-        if count > 1 and any(base == b for b, _ in bases):
+        # A count past _MOST_PAGES is a broken template, not an article (and would build that many
+        # URLs): the page is taken as a single one.
+        if 1 < count <= _MOST_PAGES and any(base == b for b, _ in bases):
             urls = [urljoin(url, f"{base}.{call_ext}")]
             urls += [urljoin(url, f"{base}_{i}.{call_ext}") for i in range(1, count)]
             return ArticlePages(urls, min(max(current, 0), count - 1), "trs")
@@ -92,7 +98,10 @@ def article_pages(html: str, url: str, links: Iterable[tuple[str, str]]) -> Arti
         for href, text in links:
             if not _PAGER_TEXT.match(" ".join(text.split())):
                 continue
-            target = urlsplit(urljoin(url, href.strip()))
+            try:
+                target = urlsplit(urljoin(url, href.strip()))
+            except ValueError:  # an href that does not parse (`http://[::1`) is no page of ours
+                continue
             linked_folder, linked_name = posixpath.split(target.path)
             if target.netloc != urlsplit(url).netloc or linked_folder != folder:
                 continue

@@ -39,6 +39,12 @@ PAGER_CHROME = ("上一页", "下一页", "createPageHTML", "共3页", "countPag
     ('<script>createPageHTML(5, 0, "index", "html");</script>', "t20240101_123.html", [], None, 0),
     ('<script>createPageHTML(1, 0, "t20240101_123", "html");</script>', "t20240101_123.html", [],
      None, 0),
+    # a broken template's absurd count (it would build that many URLs): a single page
+    ('<script>createPageHTML(99999999999, 0, "t20240101_123", "html");</script>',
+     "t20240101_123.html", [], None, 0),
+    # pager hrefs that do not parse are passed by
+    ("", "art_55.html", [("http://[::1/art_55_2.html", "2"), ("art_55_2.html", "2")],
+     ["art_55.html", "art_55_2.html"], 0),
     # pager links: every number from the lowest to the highest linked (a window of numbers + 尾页)
     ("", "art_55.html", [("art_55_2.html", "2"), ("art_55_3.html", " 3 "), ("art_55_6.html", "尾页"),
                          ("art_55_2.html", "下一页")],

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from crawler.pagination import article_pages
 from demo import content
 from pipelines.decoding.charset import decide_encoding, decode_body
 from pipelines.extraction import extract_document
@@ -159,3 +160,21 @@ def test_check_key_refuses_every_escape(parts: list[str], lead: str) -> None:
     else:
         with pytest.raises(ArchiveError):
             check_key(key)
+
+
+# -- multi-page discovery (crawler/pagination.py): hostile article pages ----------------------------
+_SCRIPT = st.sampled_from(['createPageHTML(', '3', ',', '0', '"t2024_1"', '"html"', ')', '_', '.html',
+                           'createPageHTML(99999999999,0,"t2024_1","html")', 'http://[::1', '下一页',
+                           'createPageHTML(-1, 5, "t2024_1", "shtml")', 'createPageHTML(999, 998, "t2024_1", "html")'])
+_HREF = st.one_of(st.sampled_from(["t2024_1_2.html", "http://[::1/t2024_1_2.html", "../t2024_1_3.html",
+                                   "javascript:;", "t2024_1_999.html", "t2024_1.html"]), st.text(max_size=10))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(_SCRIPT, max_size=12),
+       st.sampled_from(["http://a.gov.cn/c/t2024_1.html", "http://a.gov.cn/c/t2024_1_2.html", "http://a.gov.cn/"]),
+       st.lists(st.tuples(_HREF, st.sampled_from(["2", "下一页", "尾页", "首页", "x", ""])), max_size=6))
+def test_article_pages_never_raises_and_stays_bounded(parts: list[str], url: str,
+                                                     links: list[tuple[str, str]]) -> None:
+    found = article_pages("".join(parts), url, links)
+    assert found is None or (2 <= len(found.urls) <= 1000 and 0 <= found.current < len(found.urls))
