@@ -167,3 +167,13 @@ def test_gbk_read_as_latin1_round_trips(pieces: list[str]) -> None:
 ])
 def test_clean_text_that_looks_odd_stays(text: str) -> None:
     assert repair_mojibake(text) == (text, [])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from("中文國镕堃𠀀ÖÐ»ªéèㄗ澹盒 a!@b~\n\t\u3000（）"), max_size=60))
+def test_runs_looked_at_are_exactly_the_runs_with_two_suspects(text: str) -> None:
+    from pipelines.decoding._scoring import suspect_pattern
+    from pipelines.decoding.mojibake import _CJK_RUN, EVIDENCE, _runs_with_suspects
+
+    plain = [m.span() for m in _CJK_RUN.finditer(text) if len(suspect_pattern(EVIDENCE).findall(m.group())) >= 2]
+    assert [m.span() for m in _runs_with_suspects(text)] == plain

@@ -81,12 +81,22 @@ def char_scores() -> dict[str, float]:
     return table
 
 
+#: Blocks outside the table whose characters' fallback scores the screens know in advance: Latin
+#: letters with diacritics (pinyin tone marks), full-width forms.
+_FALLBACK_BLOCKS = ((0x00C0, 0x024F), (0x1E00, 0x1EFF), (0xFF01, 0xFF5E))
+
+
 @functools.cache
 def suspect_pattern(threshold: float) -> re.Pattern[str]:
     """A regex matching any character that may score below *threshold*: not ASCII, not in the table
-    with a score at or above it. A fast screen; score what it finds to be sure."""
-    good = sorted(c for c, score in char_scores().items() if score >= threshold and c > "\x7f")
-    return re.compile("[^\x00-\x7f" + re.escape("".join(good)) + "]")
+    with a score at or above it, nor in ``_FALLBACK_BLOCKS`` with a fallback score at or above it.
+    A fast screen; score what it finds to be sure."""
+    table = char_scores()
+    good = {c for c, score in table.items() if score >= threshold and c > "\x7f"}
+    for low, high in _FALLBACK_BLOCKS:
+        good.update(c for c in map(chr, range(low, high + 1))
+                    if c not in table and _fallback_score(c) >= threshold)
+    return re.compile("[^\x00-\x7f" + re.escape("".join(sorted(good))) + "]")
 
 
 def char_score(char: str) -> float:

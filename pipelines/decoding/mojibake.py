@@ -19,9 +19,9 @@ with its span in the text as it stood before that repair, the text before and af
 """
 from __future__ import annotations
 
-import bisect
 import functools
 import logging
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -419,10 +419,26 @@ def _choose(run: str, found: list[_Found]) -> tuple[int, int, _Candidate] | None
     return chosen.start, chosen.end, chosen.candidate
 
 
+def _eligible(original: str, bars: _Bars) -> bool:
+    """Whether *original* holds enough text, and evidence, for ``_acceptable`` to accept anything."""
+    if sum(1 for c in original if c > "\x7f") < bars.length:
+        return False
+    return not bars.evidence or sum(1 for c in original
+                                    if c > "\x7f" and char_score(c) < EVIDENCE) >= bars.evidence
+
+
 def _try(run: str, spans: set[tuple[int, int]], codecs: str, transform: Callable[[str], str | None],
-         bars: _Bars, found: list[_Found]) -> None:
+         bars: _Bars, found: list[_Found], eligible: dict[tuple[int, int], bool] | None = None) -> None:
+    """Transform each span of *run* and keep the candidates ``_acceptable`` accepts. *eligible* caches,
+    across transforms, whether a span can be accepted at all (then it is not transformed)."""
     for start, end in spans:
         original = run[start:end]
+        if eligible is not None:
+            ok = eligible.get((start, end))
+            if ok is None:
+                ok = eligible[(start, end)] = _eligible(original, bars)
+            if not ok:
+                continue
         text = transform(original)
         if text is None or text == original:
             continue
@@ -443,11 +459,15 @@ def _looks_japanese(run: str) -> bool:
     return len(kana) >= 6 and sum(1 for k in kana if k in _PARTICLES) >= 0.3 * len(kana)
 
 
+@functools.lru_cache(maxsize=256)
 def _repair_cjk_run(run: str) -> tuple[int, int, _Candidate] | None:
-    if _looks_japanese(run):
-        return None
+    """The repair of one CJK run (first pass), if any. Cached: a title repeats its text's first line,
+    and a footer or a name repeats over a site's pages."""
     scores: list[float | None] = [None if c < "\x80" else char_score(c) for c in run]
-    if sum(1 for s in scores if s is not None and s < BAD) < 2:
+    # Every candidate of this first pass must replace two characters scoring below EVIDENCE
+    # (``_STRICT_BARS``): a run without two such characters has none to find.
+    evidence = sum(1 for s in scores if s is not None and s < EVIDENCE)
+    if evidence < _STRICT_BARS.evidence or _looks_japanese(run):
         return None
     found: list[_Found] = []
     span = _damage_span(scores)
@@ -457,6 +477,7 @@ def _repair_cjk_run(run: str) -> tuple[int, int, _Candidate] | None:
         _try(run, {(0, len(run))}, "utf-8>gbk", _utf8_strict, _STRICT_BARS, found)
         return _choose(run, found)
     strict_spans, resync_spans = _spans(scores, span)
+    eligible: dict[tuple[int, int], bool] = {}
     for codecs, transform, resyncs in _TRANSFORMS:
         spans = resync_spans if resyncs else strict_spans
         if codecs in _PER_CHAR:
@@ -464,7 +485,7 @@ def _repair_cjk_run(run: str) -> tuple[int, int, _Candidate] | None:
             if exact is None:
                 continue
             spans = {exact, (0, len(run)), (0, exact[1]), (exact[0], len(run))}
-        _try(run, spans, codecs, transform, _STRICT_BARS, found)
+        _try(run, spans, codecs, transform, _STRICT_BARS, found, eligible)
     return _choose(run, found)
 
 
@@ -511,36 +532,53 @@ def _repair_cjk(text: str, repairs: list[Repair], only: set[str] | None = None,
 
 @functools.cache
 def _suspect_pair() -> re.Pattern[str]:
-    """Two characters that may be implausible (``suspect_pattern(BAD)``) in one CJK run (``_CJK_RUN``:
-    no space between them, nor two ASCII characters in a row)."""
+    """Two characters that may score below EVIDENCE (``suspect_pattern(EVIDENCE)``) in one CJK run
+    (``_CJK_RUN``: no space between them, nor two ASCII characters in a row)."""
     inside = r"[^\x00-\x7f\s]"
-    suspect = rf"(?:(?!\s){suspect_pattern(BAD).pattern})"
+    suspect = rf"(?:(?!\s){suspect_pattern(EVIDENCE).pattern})"
     return re.compile(rf"{suspect}(?:[\x21-\x7e]?{inside})*?[\x21-\x7e]?{suspect}")
+
+
+#: Read backwards (on the reversed text) from a character of a CJK run, what belongs to the same run:
+#: non-ASCII characters, and single joining ASCII characters with a non-ASCII one before them.
+_RUN_BACKWARDS = re.compile(r"(?:[^\x00-\x7f\s]|[\x21-\x7e](?=[^\x00-\x7f\s]))*")
 
 
 def _runs_with_suspects(text: str) -> Iterator[re.Match[str]]:
     """The CJK runs (``_CJK_RUN``, as found from the start of the text) that hold two characters that
-    may be implausible. Only the lines where one regex finds such a pair are looked at run by run."""
+    may score below EVIDENCE, the only runs ``_repair_cjk_run`` can repair.
+
+    One regex finds a pair; the run holding it is found by reading back to where the run starts (a
+    non-ASCII character not continuing another, or another and one joining ASCII character), so a long
+    line of clean runs is never walked run by run."""
     position = 0
+    backwards: str | None = None
     while True:
         pair = _suspect_pair().search(text, position)
         if pair is None:
             return
-        start = text.rfind("\n", 0, pair.start()) + 1
-        position = text.find("\n", pair.end())
-        position = len(text) if position < 0 else position
-        suspects = [m.start() for m in suspect_pattern(BAD).finditer(text, start, position)]
-        for match in _CJK_RUN.finditer(text, start, position):
-            found = bisect.bisect_left(suspects, match.start())
-            if found + 1 < len(suspects) and suspects[found + 1] < match.end():
-                yield match
+        if backwards is None:
+            backwards = text[::-1]
+        at = len(text) - 1 - pair.start()
+        start = len(text) - _RUN_BACKWARDS.match(backwards, at + 1).end()  # type: ignore[union-attr]
+        run = _CJK_RUN.match(text, start)
+        assert run is not None  # text[start] is the pair's first character, or non-ASCII before it
+        position = run.end()
+        if len(suspect_pattern(EVIDENCE).findall(run.group(0))) >= 2:
+            yield run
+
+
+#: What a first pass needs two of: a Latin run two characters scoring at most 1.0 (``_repair_latin``),
+#: a CJK run two below EVIDENCE (``_repair_cjk_run``).
+_SCREEN = math.nextafter(max(1.0, EVIDENCE), math.inf)
 
 
 def _has_suspects(text: str) -> bool:
-    """Cheap screen: at least two characters that are not common Chinese, punctuation or ASCII."""
+    """Cheap screen: at least two characters scoring at most 1.0 (rare, impossible or Latin-1), without
+    which neither first pass can repair anything (and the second passes follow a first-pass repair)."""
     found = 0
-    for match in suspect_pattern(BAD).finditer(text):
-        if char_score(match.group()) < BAD:
+    for match in suspect_pattern(_SCREEN).finditer(text):
+        if char_score(match.group()) < _SCREEN:
             found += 1
             if found == 2:
                 return True
