@@ -77,3 +77,32 @@ def test_only_bracketed_syllables_after_characters_are_removed(text: str) -> Non
     assert len(result) <= len(text)
     assert (result == text) == (count == 0)
     assert re.sub(r"[^\u4e00-\u9fff]", "", result) == re.sub(r"[^\u4e00-\u9fff]", "", text)
+
+
+def _plain_strip(text: str) -> tuple[str, int]:
+    """The glosses removed by a plain left-to-right scan: each group checked against the last characters
+    kept before it (the definition ``strip_pinyin_glosses`` implements faster)."""
+    from pipelines.decoding.glosses import _GROUP, _ORPHAN, _all_syllables, _is_gloss, _normalise
+
+    kept, removed, position = "", 0, 0
+    for match in _GROUP.finditer(text):
+        kept += text[position:match.start()]
+        position = match.end()
+        count = len(match.group(1).split())
+        if count <= 8 and _is_gloss(kept[-8:][-count:], match.group(1)):
+            removed += 1
+        else:
+            kept += match.group(0)
+    kept += text[position:]
+    orphans = [m for m in _ORPHAN.finditer(kept) if _normalise(m.group(1)) in _all_syllables()]
+    for m in reversed(orphans):
+        kept = kept[:m.start()] + kept[m.end():]
+    return kept, removed + len(orphans)
+
+
+@given(st.lists(st.sampled_from(["鎮", "經", "的", "中國", "人", "(zhèn)", "(zhen4)", "（zhèn）", "(de)", "(guó)",
+                                 " (guó)", "\n(zhōng guó)", "(zhōng  guó)", "(rén)(ren2)", "?dāng)", "?", " ",
+                                 "(社區)", "(2021)", "(pdf)", "(a b c d e f g h i)", "a"]), max_size=25))
+def test_glosses_removed_are_those_of_a_plain_scan(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert strip_pinyin_glosses(text) == _plain_strip(text)

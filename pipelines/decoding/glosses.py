@@ -70,7 +70,6 @@ def _all_syllables() -> frozenset[str]:
     return frozenset(found)
 
 
-@functools.lru_cache(maxsize=4096)
 def _is_gloss(preceding: str, group: str) -> bool:
     """Whether the syllables of *group* are readings of the characters *preceding* it, one each
     (*preceding*: the last characters before the group, as many as it has syllables)."""
@@ -79,26 +78,66 @@ def _is_gloss(preceding: str, group: str) -> bool:
             and all(_normalise(s) in readings(c) for c, s in zip(preceding, syllables, strict=True)))
 
 
+#: ``_GROUP`` as a split pattern: the whole group and its syllables are captured.
+#: ``_GROUP`` without its leading space (a pattern starting with a bracket is found faster), as a split
+#: pattern: the whole group and its syllables are captured. The space is handled with the piece before.
+_GROUP_SPLIT = re.compile(rf"([(（]\s*({_SYLLABLE}(?:\s+{_SYLLABLE})*)\s*[)）])")
+#: How many kept characters before a group may be checked against it (a longer group is no gloss).
+_MOST_SYLLABLES = 8
+#: Verdicts of ``_is_gloss`` by (preceding characters, group), kept up to this many.
+_VERDICTS: dict[tuple[str, str], bool] = {}
+_MOST_VERDICTS = 200_000
+
+
+def _verdict(key: tuple[str, str]) -> bool:
+    verdict = _VERDICTS.get(key)
+    if verdict is None:
+        if len(_VERDICTS) >= _MOST_VERDICTS:
+            _VERDICTS.clear()
+        verdict = _VERDICTS[key] = _is_gloss(*key)
+    return verdict
+
+
 def strip_pinyin_glosses(text: str) -> tuple[str, int]:
-    """Return the text without glosses and how many gloss groups were removed."""
+    """Return the text without glosses and how many gloss groups were removed.
+
+    One split (in C) gives the pieces of text between groups; each group is checked against the last
+    characters kept before it (after removed groups: ``鎮(zhèn)(zhen4)`` loses both). A space right
+    before a group goes with it.
+    """
     if not _CANDIDATE.search(text):
         return text, 0
-    kept: list[str] = []
-    tail = ""  # the last few characters kept, to check a group against
+    parts = _GROUP_SPLIT.split(text)  # piece, group, syllables, piece, group, syllables, ..., piece
+    groups = parts[2::3]
+    del parts[2::3]  # piece, group, piece, group, ..., piece: group k at 2k + 1
     removed = 0
-    position = 0
-    for match in _GROUP.finditer(text):
-        piece = text[position:match.start()]
-        kept.append(piece)
-        tail = (tail + piece)[-8:]
-        position = match.end()
-        group = match.group(1)
-        if _is_gloss(tail[-len(group.split()):], group):
-            removed += 1
+    verdicts = _VERDICTS
+    at = -1
+    for group in groups:
+        at += 2
+        piece = parts[at - 1]
+        spaced = piece[-1:].isspace()
+        before = piece[:-1] if spaced else piece
+        if before and group.isalnum():  # one syllable after some text: the common case
+            key = (before[-1], group)
+            verdict = verdicts.get(key)
+            if verdict is None:
+                verdict = _verdict(key)
         else:
-            kept.append(match.group(0))
-            tail = (tail + match.group(0))[-8:]
-    kept.append(text[position:])
+            count = len(group.split())
+            if count > _MOST_SYLLABLES:
+                continue
+            if len(before) < count:  # earlier groups (kept or removed) are among the characters to check
+                before = "".join(parts[max(0, at - 1 - 2 * _MOST_SYLLABLES):at - 1]) + before
+                if len(before) < count:
+                    before = "".join(parts[:at - 1]) + before
+            verdict = _verdict((before[-count:], group))
+        if verdict:
+            parts[at] = ""
+            if spaced:
+                parts[at - 1] = piece[:-1]
+            removed += 1
+    kept = "".join(parts)
 
     def orphan(match: re.Match[str]) -> str:
         nonlocal removed
@@ -107,7 +146,7 @@ def strip_pinyin_glosses(text: str) -> tuple[str, int]:
             return ""
         return match.group(0)
 
-    result = _ORPHAN.sub(orphan, "".join(kept))
+    result = _ORPHAN.sub(orphan, kept)
     if removed:
         logger.debug("removed %d pinyin glosses", removed)
     return result, removed
