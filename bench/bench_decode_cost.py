@@ -170,7 +170,7 @@ def _time_page(body: bytes, content_type: str | None, url: str, reps: int) -> tu
         repaired = 0.0
         if document is not None:
             document = copy.copy(document)
-            _forget_conversions()  # the same text is not converted twice in a crawl, as it is here
+            _forget_conversions()  # the same text is not repaired twice in a crawl, as it is here
             start = time.perf_counter()
             repair_document(document, url, decision.encoding)
             repaired = time.perf_counter() - start
@@ -181,11 +181,14 @@ def _time_page(body: bytes, content_type: str | None, url: str, reps: int) -> tu
 
 
 def _forget_conversions() -> None:
-    from pipelines.decoding import mirrors
+    """Forget what the repetitions of one page would find cached from the first: OpenCC conversions and
+    mojibake verdicts on CJK runs (a crawl caches them across pages, but a run rarely repeats)."""
+    from pipelines.decoding import mirrors, mojibake
 
-    clear = getattr(mirrors._convert, "cache_clear", None)  # absent from older code (baseline runs)
-    if clear is not None:
-        clear()
+    for cached in (getattr(mirrors, "_convert", None), getattr(mojibake, "_repair_cjk_run", None)):
+        clear = getattr(cached, "cache_clear", None)  # absent from older code (baseline runs)
+        if clear is not None:
+            clear()
 
 
 def _quantile(values: list[float], share: float) -> float:

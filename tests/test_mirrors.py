@@ -1,7 +1,11 @@
 """Traditional gateway mirrors: canonical Simplified URLs, and the Simplified form of a text."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipelines.decoding.mirrors import canonical_mirror_url, is_traditional, to_simplified
 
@@ -42,3 +46,54 @@ def test_traditional_text_gets_a_simplified_form() -> None:
 @pytest.mark.parametrize("text", ["镇江市项目攻坚暨产业强市大会召开", "乾隆年间的干部", "GDP 2021", ""])
 def test_simplified_text_is_returned_unchanged(text: str) -> None:
     assert to_simplified(text) == text
+
+
+# ------------------------------------------------------- the fast paths agree with plain OpenCC
+
+def _opencc_t2s(text: str) -> str:
+    import opencc
+
+    return str(opencc.OpenCC("t2s").convert(text))
+
+
+def test_the_table_of_changeable_characters_matches_the_installed_opencc() -> None:
+    from pipelines.decoding import _build_t2s_chars
+
+    table = (Path(_build_t2s_chars.__file__).with_name("t2s_chars.txt")).read_text("utf-8").strip()
+    assert set(table) == _build_t2s_chars.changing_chars(_build_t2s_chars.entries())
+
+
+def test_every_character_opencc_changes_alone_or_in_a_phrase_is_in_the_table() -> None:
+    from pipelines.decoding.mirrors import _changeable
+
+    chars = [chr(c) for c in [*range(0x3400, 0xA000), *range(0xF900, 0xFB00), *range(0x20000, 0x20400)]]
+    converted = _opencc_t2s("\n".join(chars)).split("\n")  # one per line: no phrase spans two
+    changed = [c for c, s in zip(chars, converted, strict=True) if c != s]
+    assert len(changed) > 4000 and all(_changeable(c) == 1 for c in changed)
+    for phrase in ("沈思", "反覆", "明瞭", "藉口"):  # characters only phrases change
+        assert _opencc_t2s(phrase) != phrase and _changeable(phrase) >= 1
+
+
+_MIXED = st.text(alphabet=st.sampled_from(
+    "镇江市项目攻坚产业强市大会召开沈思反覆明瞭乾隆乾燥於鎮經長區業產會開發展國際的了一是在𠀀𪚥 ,。\n"), max_size=300)
+
+
+def _reference_is_traditional(text: str) -> bool:
+    from pipelines.decoding.mirrors import _SAMPLE, _changed_enough
+
+    sample = text[:_SAMPLE]
+    return _changed_enough(sample, _opencc_t2s(sample))
+
+
+@given(_MIXED)
+def test_is_traditional_skips_opencc_only_when_opencc_would_say_no(text: str) -> None:
+    assert is_traditional(text) == _reference_is_traditional(text)
+
+
+@given(_MIXED)
+def test_one_conversion_gives_the_judgement_and_the_simplified_form(text: str) -> None:
+    from pipelines.decoding.mirrors import simplified_form
+
+    traditional, simplified = simplified_form(text)
+    assert traditional == _reference_is_traditional(text)  # texts under 2,000 characters: same sample
+    assert simplified == (_opencc_t2s(text) if traditional else text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+from importlib import resources
 from urllib.parse import urlsplit, urlunsplit
 
 #: ``/gate/<variant>/<host>[:port]/<rest>``; the variant names the conversion the gateway applies.
@@ -73,11 +74,64 @@ _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SLICE = 64
 
 
+@functools.cache
+def _changeable_chars() -> tuple[re.Pattern[str], frozenset[str]]:
+    """The characters OpenCC t2s can change (``t2s_chars.txt``, built by ``_build_t2s_chars``): those
+    of the Basic Multilingual Plane as a character class (the regex engine tests it with a bitmap) and
+    the others as a set (a class holding them would be tested one range at a time)."""
+    chars = resources.files(__package__).joinpath("t2s_chars.txt").read_text("utf-8").strip()
+    return (re.compile("[" + re.escape("".join(c for c in chars if c <= "\uffff")) + "]"),
+            frozenset(c for c in chars if c > "\uffff"))
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _changeable(text: str) -> int:
+    """How many characters of *text* OpenCC t2s can change: more than it changes, or as many (none: t2s
+    returns the text as is)."""
+    basic, astral = _changeable_chars()
+    count = len(basic.findall(text))
+    if _ASTRAL.search(text) is not None:
+        count += sum(1 for c in _ASTRAL.findall(text) if c in astral)
+    return count
+
+
+def _may_be_traditional(sample: str) -> bool:
+    """False when t2s cannot change enough of *sample* for ``_changed_enough``: fewer changeable
+    characters than two, or than 5% of its CJK characters. Most Simplified pages end here, unconverted."""
+    changeable = _changeable(sample)
+    return changeable >= 2 and changeable >= _TRADITIONAL_SHARE * len(_HAN.findall(sample))
+
+
 def is_traditional(text: str) -> bool:
     """True when OpenCC t2s changes at least 5% (and two) of the CJK characters of *text* (its first
-    2,000 characters). Simplified text with a Traditional name or two stays Simplified."""
+    2,000 characters). Simplified text with a Traditional name or two stays Simplified.
+
+    A text with too few characters t2s can change (most Simplified pages) is not converted."""
     sample = text[:_SAMPLE]
-    simplified = _convert("t2s", sample)
+    if not _may_be_traditional(sample):
+        return False
+    return _changed_enough(sample, _convert("t2s", sample))
+
+
+def simplified_form(text: str) -> tuple[bool, str]:
+    """``(is_traditional, to_simplified)`` of *text* from one conversion of the whole text, for a text
+    that is probably Traditional (a mirror or Big5 page): the judgement reads the conversion's first
+    2,000 characters (a phrase across that boundary may count differently than in ``is_traditional``)."""
+    sample = text[:_SAMPLE]
+    if not _may_be_traditional(sample):
+        return False, text
+    simplified = _convert("t2s", text)
+    if len(simplified) != len(text):  # OpenCC's dictionaries never change a length; if one did
+        traditional = is_traditional(text)
+    else:
+        traditional = _changed_enough(sample, simplified[:len(sample)])
+    return traditional, simplified if traditional else text
+
+
+def _changed_enough(sample: str, simplified: str) -> bool:
+    """Whether *simplified* (t2s of *sample*) changed 5% (and two) of the CJK characters of *sample*."""
     if simplified == sample:
         return False
     if len(simplified) != len(sample):
