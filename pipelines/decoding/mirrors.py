@@ -87,21 +87,24 @@ def _changeable_chars() -> tuple[re.Pattern[str], frozenset[str]]:
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
-def _changeable(text: str) -> int:
-    """How many characters of *text* OpenCC t2s can change: more than it changes, or as many (none: t2s
-    returns the text as is)."""
+def _changeable(text: str, enough: int | None = None) -> int:
+    """How many characters of *text* OpenCC t2s can change (at least as many as it changes), counting
+    no further than *enough*."""
     basic, astral = _changeable_chars()
-    count = len(basic.findall(text))
+    count = 0
+    for _ in basic.finditer(text):
+        count += 1
+        if count == enough:
+            return count
     if _ASTRAL.search(text) is not None:
         count += sum(1 for c in _ASTRAL.findall(text) if c in astral)
     return count
 
 
 def _may_be_traditional(sample: str) -> bool:
-    """False when t2s cannot change enough of *sample* for ``_changed_enough``: fewer changeable
-    characters than two, or than 5% of its CJK characters. Most Simplified pages end here, unconverted."""
-    changeable = _changeable(sample)
-    return changeable >= 2 and changeable >= _TRADITIONAL_SHARE * len(_HAN.findall(sample))
+    """False when t2s cannot change two characters of *sample*, as ``_changed_enough`` requires (most
+    Simplified pages end here, unconverted); the count stops at two, so Traditional text costs little."""
+    return _changeable(sample, 2) >= 2
 
 
 def is_traditional(text: str) -> bool:
