@@ -209,25 +209,31 @@ def _resync_gbk(data: bytes) -> str:
     stretch.
     """
     size = len(data)
-    best = [float("-inf")] * (size + 1)
+    lost = float("-inf")
+    best = [lost] * (size + 1)
     step: list[tuple[int, str]] = [(0, "")] * (size + 1)
     best[0] = 0.0
     for i in range(size):
         here = best[i]
-        if here == float("-inf"):
+        if here == lost:
             continue
+        # The moves in order (a later one must do strictly better): drop the byte, then take it as
+        # ASCII, or take it and the next as one GBK character.
+        if here - SKIP_PENALTY > best[i + 1]:
+            best[i + 1] = here - SKIP_PENALTY
+            step[i + 1] = (1, "\ufffd")
         byte = data[i]
-        moves: list[tuple[int, str, float]] = [(1, "\ufffd", -SKIP_PENALTY)]
         if byte < 0x80:
-            moves.append((1, chr(byte), ASCII_SCORE))
+            if here + ASCII_SCORE > best[i + 1]:
+                best[i + 1] = here + ASCII_SCORE
+                step[i + 1] = (1, chr(byte))
         elif i + 1 < size:
             char = _gbk_pair(byte, data[i + 1])
             if char is not None:
-                moves.append((2, char, char_score(char)))
-        for width, char, score in moves:
-            if here + score > best[i + width]:
-                best[i + width] = here + score
-                step[i + width] = (width, char)
+                value = here + char_score(char)
+                if value > best[i + 2]:
+                    best[i + 2] = value
+                    step[i + 2] = (2, char)
     chars: list[str] = []
     i = size
     while i > 0:
@@ -419,26 +425,31 @@ def _choose(run: str, found: list[_Found]) -> tuple[int, int, _Candidate] | None
     return chosen.start, chosen.end, chosen.candidate
 
 
-def _eligible(original: str, bars: _Bars) -> bool:
-    """Whether *original* holds enough text, and evidence, for ``_acceptable`` to accept anything."""
-    if sum(1 for c in original if c > "\x7f") < bars.length:
-        return False
-    return not bars.evidence or sum(1 for c in original
-                                    if c > "\x7f" and char_score(c) < EVIDENCE) >= bars.evidence
+class _Counts:
+    """Prefix counts over a run's scores, so whether a span can be accepted at all (``_acceptable``'s
+    checks on the text it replaces: enough non-ASCII characters, enough scoring below EVIDENCE) costs
+    two subtractions."""
+
+    def __init__(self, scores: list[float | None]) -> None:
+        self.text = [0]
+        self.evidence = [0]
+        for score in scores:
+            self.text.append(self.text[-1] + (score is not None))
+            self.evidence.append(self.evidence[-1] + (score is not None and score < EVIDENCE))
+
+    def eligible(self, start: int, end: int, bars: _Bars) -> bool:
+        return (self.text[end] - self.text[start] >= bars.length
+                and self.evidence[end] - self.evidence[start] >= bars.evidence)
 
 
 def _try(run: str, spans: set[tuple[int, int]], codecs: str, transform: Callable[[str], str | None],
-         bars: _Bars, found: list[_Found], eligible: dict[tuple[int, int], bool] | None = None) -> None:
-    """Transform each span of *run* and keep the candidates ``_acceptable`` accepts. *eligible* caches,
-    across transforms, whether a span can be accepted at all (then it is not transformed)."""
+         bars: _Bars, found: list[_Found], counts: _Counts | None = None) -> None:
+    """Transform each span of *run* and keep the candidates ``_acceptable`` accepts. With *counts*, a
+    span that cannot be accepted is not transformed."""
     for start, end in spans:
+        if counts is not None and not counts.eligible(start, end, bars):
+            continue
         original = run[start:end]
-        if eligible is not None:
-            ok = eligible.get((start, end))
-            if ok is None:
-                ok = eligible[(start, end)] = _eligible(original, bars)
-            if not ok:
-                continue
         text = transform(original)
         if text is None or text == original:
             continue
@@ -477,7 +488,7 @@ def _repair_cjk_run(run: str) -> tuple[int, int, _Candidate] | None:
         _try(run, {(0, len(run))}, "utf-8>gbk", _utf8_strict, _STRICT_BARS, found)
         return _choose(run, found)
     strict_spans, resync_spans = _spans(scores, span)
-    eligible: dict[tuple[int, int], bool] = {}
+    counts = _Counts(scores)
     for codecs, transform, resyncs in _TRANSFORMS:
         spans = resync_spans if resyncs else strict_spans
         if codecs in _PER_CHAR:
@@ -485,7 +496,7 @@ def _repair_cjk_run(run: str) -> tuple[int, int, _Candidate] | None:
             if exact is None:
                 continue
             spans = {exact, (0, len(run)), (0, exact[1]), (exact[0], len(run))}
-        _try(run, spans, codecs, transform, _STRICT_BARS, found, eligible)
+        _try(run, spans, codecs, transform, _STRICT_BARS, found, counts)
     return _choose(run, found)
 
 
