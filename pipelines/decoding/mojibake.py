@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
 from pipelines.decoding._scoring import char_score, suspect_pattern
+from pipelines.decoding._scoring import scores as _scores
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ class _Candidate:
 
 def _mean(text: str) -> tuple[float, int]:
     """Mean score of the non-ASCII characters other than U+FFFD, their count, for a candidate."""
-    values = [char_score(c) for c in text if c > "\x7f" and c != "\ufffd"]
+    values = _scores(text.replace("\ufffd", ""))
     return (sum(values) / len(values), len(values)) if values else (0.0, 0)
 
 
@@ -201,6 +202,13 @@ def _gbk_pair(lead: int, trail: int) -> str | None:
     return None if "\ue000" <= char <= "\uf8ff" else char
 
 
+@functools.cache
+def _gbk_pair_scored(lead: int, trail: int) -> tuple[str, float] | None:
+    """``_gbk_pair`` with the character's score."""
+    char = _gbk_pair(lead, trail)
+    return None if char is None else (char, char_score(char))
+
+
 def _resync_gbk(data: bytes) -> str:
     """The best-reading segmentation of GBK bytes that may be out of step or have lost bytes.
 
@@ -228,12 +236,10 @@ def _resync_gbk(data: bytes) -> str:
                 best[i + 1] = here + ASCII_SCORE
                 step[i + 1] = (1, chr(byte))
         elif i + 1 < size:
-            char = _gbk_pair(byte, data[i + 1])
-            if char is not None:
-                value = here + char_score(char)
-                if value > best[i + 2]:
-                    best[i + 2] = value
-                    step[i + 2] = (2, char)
+            pair = _gbk_pair_scored(byte, data[i + 1])
+            if pair is not None and here + pair[1] > best[i + 2]:
+                best[i + 2] = here + pair[1]
+                step[i + 2] = (2, pair[0])
     chars: list[str] = []
     i = size
     while i > 0:
