@@ -67,8 +67,8 @@ def summarize(stats: dict[str, Any], site: str) -> dict[str, Any]:
         total("downloader/response_status_count/5"),
         "download_errors": stats.get("downloader/exception_count", 0),
         "bytes": stats.get("archive/bytes", 0),
-        "encoding_rules": {k.rpartition("/")[2]: v for k, v in stats.items()
-                           if k.startswith("encoding/rule/")},
+        "encoding_rules": {k.rpartition("/")[2]: v for k, v in stats.items()  # final rules (see
+                           if k.startswith("encoding/rule/") and v},   # ExtractPipeline._apply)
         "encoding": {"undecodable_pages": stats.get("encoding/undecodable_pages", 0),
                      "mojibake_repairs": stats.get("repair/mojibake", 0),
                      "glosses_removed": stats.get("repair/glosses", 0)},

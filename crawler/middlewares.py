@@ -28,6 +28,6 @@ class EncodingDecisionMiddleware:
         # Provisional: the worker decodes the page strictly with it and decides again if that fails.
         decision = decide_encoding(response.body, content_type, provisional=True)
         request.meta["decoding"] = decision.as_dict()
-        if self.stats:
+        if self.stats:  # the extraction stage moves a page to the worker's rule when that differs
             self.stats.inc_value(f"encoding/rule/{decision.rule}")
         return response.replace(encoding=decision.encoding)

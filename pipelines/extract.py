@@ -333,6 +333,11 @@ class ExtractPipeline:
         return item
 
     def _apply(self, item: PageCapture, result: PageResult) -> None:
+        provisional = (item.decoding or {}).get("rule")
+        final = (result.decoding or {}).get("rule")
+        if provisional and final and provisional != final:  # the run report counts final rules
+            self.stats.inc_value(f"encoding/rule/{provisional}", -1)
+            self.stats.inc_value(f"encoding/rule/{final}")
         item.decoding = result.decoding
         item.prepared = result.prepared
         if result.undecodable:

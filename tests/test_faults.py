@@ -144,6 +144,7 @@ def test_truncated_multibyte_sequences_are_decoded_and_counted(fault_crawl: Faul
     doc = fault_crawl.archive.document(capture)
     assert doc["encoding"]["encoding"] in ("gbk", "gb18030")
     assert doc["encoding"]["undecodable_bytes"] >= 1
+    assert fault_crawl.summary["encoding_rules"].get(doc["encoding"]["rule"], 0) >= 1  # the final rule
     assert doc["title"] == "截断的多字节序列"
     assert doc["text"] and "\ufffd" not in doc["title"]
     _, _, body = fault_crawl.archive.raw_response(capture)

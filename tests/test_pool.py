@@ -153,3 +153,32 @@ def test_hung_worker_is_killed_after_the_timeout(tmp_path: Path) -> None:
     assert result.summary and result.summary["failures"].get("extract_timeout") == 1
     for path, doc in docs.items():
         assert doc["text"] or path == marked.lstrip("/"), path
+
+
+def test_a_page_the_worker_decides_again_counts_under_its_final_rule() -> None:
+    """The middleware counts its provisional rule; when the worker's strict decode overrules it (a bad
+    byte past the sample), the run report's `encoding_rules` count the page under the final rule."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from scrapy.utils.test import get_crawler
+
+    from crawler.items import PageCapture
+    from pipelines.decoding.charset import decide_encoding
+    from tests.encoding_corpus import simplified_sentences
+
+    html = "<html><head><meta charset=\"gbk\"></head><body>" + "".join(
+        f"<p>{s}</p>\n" for s in simplified_sentences()[:40]) + "</body></html>"
+    body = html.encode("gbk")
+    cut = body.rindex(b"</p>")
+    body = body[:cut] + b"\xff" + body[cut:]
+    provisional = decide_encoding(body, None, provisional=True).as_dict()
+    crawler = get_crawler(settings_dict={"EXTRACT_WORKERS": 0})
+    assert crawler.stats is not None
+    crawler.stats.inc_value(f"encoding/rule/{provisional['rule']}")  # as the middleware did
+    item = PageCapture(url="http://example.gov.cn/a.html", site="t", status=200, headers=[], body=body,
+                       fetched_at=datetime.now(UTC), decoding=provisional)
+    asyncio.run(ExtractPipeline.from_crawler(crawler).process_item(item))
+    assert provisional["rule"] == "meta" and item.decoding and item.decoding["rule"] == "fallback"
+    assert crawler.stats.get_value("encoding/rule/meta") == 0
+    assert crawler.stats.get_value("encoding/rule/fallback") == 1
