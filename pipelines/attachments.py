@@ -12,7 +12,9 @@ pages, before the article. Every listed attachment's entry in the document gets 
                  validator to ask with): the archived capture's `key`, `sha1`, `bytes`
     skipped      not fetched or not kept, with a `reason`: `off_scope` (host not in the site's
                  allowed_domains), `too_large` (over ATTACHMENT_MAX_BYTES; `bytes` when announced)
-    failed       with a `reason`: `http_<status>`, `timeout`, `robots`, … (`http_status` when answered)
+    failed       with a `reason`: `http_<status>`, `timeout`, `robots`, `challenge_<kind>` (a 200
+                 challenge page in place of the file, crawler/challenges.py), … (`http_status` when
+                 answered)
 
 A URL is fetched once per run: an attachment linked from several articles is fetched for the first
 and its outcome repeated for the others. Stats: `attachments/listed`, `attachments/fetched`,
@@ -37,6 +39,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.error import TimeoutError as TxTimeoutError
 from twisted.internet.threads import deferToThread
 
+from crawler.challenges import detect
 from crawler.items import PageCapture
 from pipelines.archive import store_from_settings
 from pipelines.storage import ArchiveError
@@ -188,6 +191,11 @@ class AttachmentsPipeline:
         if response.status != 200:
             return {"status": "failed", "reason": f"http_{response.status}",
                     "http_status": response.status}
+        # A 200 challenge (瑞数, 加速乐…) in place of the file is no file: files go by plain HTTP (the
+        # browser middleware leaves them alone), so it is recorded, not archived as the attachment.
+        found = detect(response.status, _pairs(response.headers), response.body, url)
+        if found is not None and found.is_challenge:
+            return {"status": "failed", "reason": f"challenge_{found.kind}", "http_status": 200}
         sha1 = hashlib.sha1(response.body).hexdigest()
         if known is not None and known.get("sha1") == sha1:
             return self._unchanged(known)

@@ -36,6 +36,9 @@ pytestmark = pytest.mark.e2e
 
 CAP = 10_000  # ATTACHMENT_MAX_BYTES in these crawls; the demo's own files are 6,000 and 3,000 bytes
 OFF_SCOPE = "http://files.example.org/upload/guide.pdf"
+#: A 加速乐 challenge answered 200 in place of a file.
+GUARDED = (b"<html><body><script>document.cookie=('__jsl_clearance=1|a1b2;max-age=3600;path=/');"
+           b"location.href=location.pathname</script></body></html>")
 
 
 @pytest.fixture
@@ -49,6 +52,7 @@ def portal(tmp_path: Path) -> Iterator[Portal]:
     demo.attach(notice, "大文件.zip", demo.add_file("/attach/202611/big.zip", demo_file("zip", 3, 3 * CAP)))
     demo.attach(notice, "流式大文件.pdf", f"{fault_base}/f/big-stream/report.pdf")
     demo.attach(notice, "外站附件.pdf", OFF_SCOPE)
+    demo.attach(notice, "受保护附件.pdf", demo.add_file("/attach/202611/guarded.pdf", GUARDED, "text/html"))
     server, base = serve(demo)
     sites_dir = tmp_path / "sites"
     write_demo_site(sites_dir, base)
@@ -119,16 +123,20 @@ def test_attachments_archived_raw_and_recorded(portal: Portal, tmp_path: Path) -
     assert (streamed["status"], streamed["reason"], streamed["bytes"]) == ("skipped", "too_large", None)
     off = listed[OFF_SCOPE]
     assert (off["status"], off["reason"]) == ("skipped", "off_scope")
+    guarded = listed[portal.url("/attach/202611/guarded.pdf")]
+    assert (guarded["status"], guarded["reason"]) == ("failed", "challenge_jsl")
     for url in (portal.url("/attach/202611/missing.pdf"), portal.url("/attach/202611/big.zip"), OFF_SCOPE,
-                streamed["url"]):
+                streamed["url"], guarded["url"]):
         assert archive.captures(url) == []
     assert archive.document(archive.pick(portal.url(third.path)))["text"].startswith(third.paragraphs[0][:10])
-    assert [a["name"] for a in listed.values()] == ["缺失附件.pdf", "大文件.zip", "流式大文件.pdf", "外站附件.pdf"]
+    assert [a["name"] for a in listed.values()] == ["缺失附件.pdf", "大文件.zip", "流式大文件.pdf", "外站附件.pdf",
+                                                   "受保护附件.pdf"]
 
     stats = _stats(result.stderr)
     assert stats["attachments/archived"] == 2
     assert stats["attachments/duplicate"] == 1
     assert stats["attachments/failed/http_404"] == 1
+    assert stats["attachments/failed/challenge_jsl"] == 1
     assert stats["attachments/skipped/too_large"] == 2
     assert stats["attachments/skipped/off_scope"] == 1
     # Attachments are not pages: the page counts and the failure ledger leave them out.
