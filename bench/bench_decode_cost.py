@@ -233,6 +233,9 @@ def main() -> None:
               f" {_quantile(ratios, 0.9):6.1%} {max(ratios):6.1%}")
     print(f"{'all':10} {len(everything):5} {'':4} {'':9} {'':9} {'':10} | {statistics.median(everything):6.1%}"
           f" {_quantile(everything, 0.9):6.1%} {max(everything):6.1%}")
+    found = [f for kind, pages in rows.items() if kind != "no-article" for f in pages]
+    print(f"in total over the {len(found)} pages with an article: decode + repair = "
+          f"{sum(d + r for d, r, _, _ in found) / sum(e for _, _, e, _ in found):.1%} of the extraction time")
     if args.worst:
         print("highest ratios: page, decode ms, repair ms, extract ms")
         for ratio, kind, name, decoded, repaired, extracted in sorted(worst, reverse=True)[:args.worst]:
