@@ -402,7 +402,11 @@ def decide_encoding(body: bytes, content_type: str | None = None, *,
 def _short_utf8_check(body: bytes, readings: _Readings, cjk_labels: list[tuple[str, tuple[str, ...]]],
                       made: Callable[[str, str], EncodingDecision]) -> EncodingDecision:
     """UTF-8 decodes: keep it, unless the non-ASCII part is tiny and a label's codec reads far better."""
-    if len(body.translate(None, _ASCII_BYTES)) >= SHORT_UTF8:
+    text = readings.known("utf-8")
+    # A character of n bytes makes n non-ASCII bytes and n - 1 of the difference: enough of it, and
+    # the body holds enough non-ASCII bytes without counting them.
+    if (text is not None and len(body) - len(text) >= SHORT_UTF8) or \
+            len(body.translate(None, _ASCII_BYTES)) >= SHORT_UTF8:
         return made("utf-8", "utf-8")
     for rule, codecs_ in cjk_labels:
         codec = readings.first_strict(codecs_)
