@@ -38,7 +38,7 @@ from pipelines.extraction import extract_document
 from pipelines.extraction.document import ExtractionError
 from pipelines.extraction.multipage import merge_documents
 from pipelines.repair import repair_document
-from pipelines.storage.warc import capture_warc
+from pipelines.storage.warc import GZIP_LEVEL, capture_warc
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +64,9 @@ def process_page(body: bytes, content_type: str | None, decided: dict[str, Any] 
                  parts: list[dict[str, Any]] | None = None) -> PageResult:
     """Decode, extract and repair one page. Never raises for what the page holds.
 
-    `exchange` (`status`, `headers`, `fetched_at`, `request_headers`): also make the page's raw WARC
-    for the archive stage (`result.prepared`), so that CPU is spent here, not on the reactor's core.
+    `exchange` (`status`, `headers`, `fetched_at`, `request_headers`, `gzip_level`): also make the
+    page's raw WARC for the archive stage (`result.prepared`), so that CPU is spent here, not on the
+    reactor's core.
     `parts`: the other pages of a multi-page article this page is the first of (`url`, `body`,
     `content_type`, `decoding` each); each is extracted too and the document is the merged article
     (pipelines/extraction/multipage.py). A page that gives no text is named in `extra["part_errors"]`.
@@ -74,7 +75,8 @@ def process_page(body: bytes, content_type: str | None, decided: dict[str, Any] 
     if exchange is not None:
         try:
             warc, sha1 = capture_warc(url, exchange["status"], exchange["headers"], body,
-                                      exchange["fetched_at"], exchange["request_headers"])
+                                      exchange["fetched_at"], exchange["request_headers"],
+                                      gzip_level=exchange.get("gzip_level", GZIP_LEVEL))
         except Exception:  # the archive stage makes it again, and reports what goes wrong
             logger.debug("no WARC prepared for %s", url, exc_info=True)
         else:
@@ -187,6 +189,7 @@ class ExtractPipeline:
     def __init__(self, crawler: Crawler, workers: int, timeout: float) -> None:
         assert crawler.stats is not None
         self.crawler = crawler
+        self.gzip_level = crawler.settings.getint("ARCHIVE_WARC_GZIP_LEVEL", GZIP_LEVEL)
         self.stats: StatsCollector = crawler.stats
         self.workers = workers
         self.timeout = timeout
@@ -247,7 +250,7 @@ class ExtractPipeline:
         # The exchange, for the raw WARC (a browser capture's is made by the archive stage).
         exchange = None if item.rendering is not None else {
             "status": item.status, "headers": _pairs(item.headers), "fetched_at": item.fetched_at,
-            "request_headers": _pairs(item.request_headers)}
+            "request_headers": _pairs(item.request_headers), "gzip_level": self.gzip_level}
         args: tuple[Any, ...] = (item.body, item.content_type, item.decoding, item.url, item.overrides,
                                  exchange)
         if item.parts:  # the first page of a multi-page article: its other pages are merged in
