@@ -186,7 +186,7 @@ class ExtractPipeline:
     #: The function run per page: module-level and picklable (tests swap in one that crashes a worker).
     page_function: Callable[..., PageResult] = staticmethod(process_page)
 
-    def __init__(self, crawler: Crawler, workers: int, timeout: float) -> None:
+    def __init__(self, crawler: Crawler, workers: int, timeout: float, queue: int = 16) -> None:
         assert crawler.stats is not None
         self.crawler = crawler
         self.gzip_level = crawler.settings.getint("ARCHIVE_WARC_GZIP_LEVEL", GZIP_LEVEL)
@@ -194,9 +194,12 @@ class ExtractPipeline:
         self.workers = workers
         self.timeout = timeout
         self.pool: ProcessPoolExecutor | None = None
-        # Pages handed to the pool at once: enough to keep every worker busy, few enough that a
-        # page's EXTRACT_TIMEOUT is not spent waiting in the queue, and bodies do not pile up.
-        self.slots = DeferredSemaphore(max(1, workers) * 4)
+        # Pages handed to the pool at once (EXTRACT_QUEUE per worker): a page's result takes tens
+        # of milliseconds to come back to the reactor (the pool's result thread, then the reactor's
+        # turn), during which its slot is held; 4 a worker left the workers idle two thirds of the
+        # time on 50 KB pages. Bounded, so bodies do not pile up (16 x 2 x 50 KB) and a page's
+        # EXTRACT_TIMEOUT is not spent waiting in the queue (~0.2 s at most here).
+        self.slots = DeferredSemaphore(max(1, workers) * max(1, queue))
         self.quarantine: ProcessPoolExecutor | None = None
         self.quarantine_slot = DeferredSemaphore(1)
         # Each pool's warm-up: EXTRACT_TIMEOUT counts from when a started worker takes the page, not
@@ -206,7 +209,8 @@ class ExtractPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
         workers = crawler.settings.getint("EXTRACT_WORKERS", min(2, os.cpu_count() or 1))
-        pipeline = cls(crawler, max(0, workers), crawler.settings.getfloat("EXTRACT_TIMEOUT", 60))
+        pipeline = cls(crawler, max(0, workers), crawler.settings.getfloat("EXTRACT_TIMEOUT", 60),
+                       crawler.settings.getint("EXTRACT_QUEUE", 16))
         crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline

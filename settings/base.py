@@ -57,6 +57,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.browser.BrowserMiddleware": 585,
     "crawler.browser.CookieRedirectMiddleware": 650,
 }
+# Extraction pool (pipelines/extract.py): EXTRACT_WORKERS processes (default: 2, at most the CPU
+# count), EXTRACT_QUEUE pages handed to it at once per worker, EXTRACT_TIMEOUT seconds per page.
+EXTRACT_QUEUE = 16
 ITEM_PIPELINES = {
     "pipelines.encoding.EncodingPipeline": 100,
     "pipelines.extract.ExtractPipeline": 200,
