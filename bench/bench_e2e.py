@@ -1,7 +1,8 @@
 """End-to-end benchmark on this machine: throughput, CPU, memory, storage cost, S3 writes, retrieval.
 
     .venv/bin/python -m bench.bench_e2e [--articles 5000] [--scale 1000,5000,20000]
-                                        [--demo-articles 5000] [--quick]
+                                        [--demo-articles 5000] [--quick] [--no-floor]
+    .venv/bin/python -m bench.bench_e2e --e2e-only 3 --articles 3000   # noop / floor / full only
     make bench                                  # the same, writes bench/results/latest.json
 
 Every figure is printed beside a baseline measured in the same run. The portal (bench/portal_server.py,
@@ -12,7 +13,9 @@ of menus, link lists, styles and scripts as varied as real portals' (`_chrome`),
 
 1. Throughput on `--articles` articles: the full crawl (fetch, decode, extract, repair, archive to a
    local folder) against (a) the same crawl in plain Scrapy doing nothing with the pages and (b) plain
-   Scrapy calling trafilatura in the callback and writing JSON lines (bench/baseline.py). Pages/s
+   Scrapy calling trafilatura in the callback and writing JSON lines (bench/baseline.py), and (c) the
+   floor: the full crawl without its archive stage (`FLOOR_PIPELINES`), how close any archive stage
+   could bring the crawl to plain Scrapy on this machine. Pages/s
    (articles over the spider's open-to-close time), CPU seconds per page (the crawl's process tree:
    crawler + extraction workers), peak RSS (the process tree, summed, sampled every 0.2 s).
    The same three crawls again on `--demo-articles` of the demo's own ~3 KB pages (`e2e_demo_pages`).
@@ -222,6 +225,30 @@ def crawl_full(portal: Portal, work: Path, name: str) -> tuple[Run, Path]:
     return run, archive
 
 
+# The floor: the full crawl without its archive stage (nor attachments): fetch, decode, extract and
+# repair in the worker pool, raw WARC made there too, nothing written. How close any archive stage
+# could bring the full crawl to plain Scrapy on this machine.
+FLOOR_PIPELINES = json.dumps({"pipelines.encoding.EncodingPipeline": 100,
+                              "pipelines.extract.ExtractPipeline": 200,
+                              "pipelines.repair.RepairPipeline": 300})
+
+
+def crawl_floor(portal: Portal, work: Path) -> Run:
+    sites = site_dir(work, portal.base)
+    summary = work / "summary-floor.json"
+    cmd = [SCRAPY, "crawl", "portal", "-a", "site=bench", *_settings(POLITENESS_OFF),
+           "-s", f"ITEM_PIPELINES={FLOOR_PIPELINES}", "-s", f"RUN_SUMMARY_FILE={summary}",
+           "-s", "RUN_REPORTS=False"]
+    run, _, stderr = measure("floor", portal.articles, cmd,
+                             {"SITES_DIR": str(sites), "ARCHIVE_URI": (work / "archive").as_uri()}, portal)
+    report = json.loads(summary.read_text())
+    run.seconds = float(report["duration_s"])
+    run.fetched = int(report["articles_fetched"])
+    if run.fetched != portal.articles:
+        raise RuntimeError(f"floor: fetched {run.fetched} of {portal.articles}\n{stderr[-3000:]}")
+    return run
+
+
 def crawl_baseline(portal: Portal, work: Path, mode: str) -> Run:
     sites = site_dir(work, portal.base)
     out = work / f"{mode}.jsonl"
@@ -415,6 +442,11 @@ def main() -> None:
     parser.add_argument("--demo-articles", type=int, default=5000,
                         help="the three crawls again on the demo's own ~3 KB pages (0: skip)")
     parser.add_argument("--quick", action="store_true", help="small sizes, to check the harness")
+    parser.add_argument("--no-floor", dest="floor", action="store_false",
+                        help="leave out the floor crawl (the full crawl without its archive stage)")
+    parser.add_argument("--e2e-only", type=int, default=0, metavar="REPEATS",
+                        help="only noop, floor and the full crawl on --articles, REPEATS times "
+                             "alternated, their ratios and medians (to iterate; writes nothing)")
     parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a Scrapy setting for all three crawls alike")
     parser.add_argument("--out", default=str(RESULTS / "latest.json"))
@@ -422,6 +454,9 @@ def main() -> None:
     if args.quick:
         args.articles, args.scale, args.s3_captures, args.demo_articles = 600, "300,600", 500, 300
     POLITENESS_OFF.extend(args.set)
+    if args.e2e_only:
+        e2e_only(args.articles, args.e2e_only)
+        return
     sizes = sorted({int(s) for s in args.scale.split(",")} | {args.articles})
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="govarchive-bench-"))
@@ -441,6 +476,9 @@ def main() -> None:
                     _show(noop)
                     naive = crawl_baseline(portal, work / "naive", "naive")
                     _show(naive)
+                    floor = crawl_floor(portal, work / "floor") if args.floor else None
+                    if floor is not None:
+                        _show(floor)
                 full, archive = crawl_full(portal, work / f"full-{size}", f"full-{size}")
                 _show(full)
                 if size == max(sizes) and size != args.articles:  # is memory growth ours or Scrapy's?
@@ -451,7 +489,8 @@ def main() -> None:
                 portal.close()
             scale[size] = full.as_dict()
             if size == args.articles:
-                results["e2e"] = {"full": full.as_dict(), "noop": noop.as_dict(), "naive": naive.as_dict()}
+                results["e2e"] = {"full": full.as_dict(), "noop": noop.as_dict(), "naive": naive.as_dict(),
+                                  **({"floor": floor.as_dict()} if floor is not None else {})}
                 results["storage"] = storage_cost(archive)
                 print("storage:", results["storage"], flush=True)
             if size == max(sizes):
@@ -509,6 +548,9 @@ def main() -> None:
         "e2e_pages_per_s": e2e["full"]["pages_per_s"],
         "e2e_vs_naive": round(e2e["full"]["pages_per_s"] / e2e["naive"]["pages_per_s"], 3),
         "e2e_vs_noop": round(e2e["full"]["pages_per_s"] / e2e["noop"]["pages_per_s"], 3),
+        **({"floor_vs_noop": round(e2e["floor"]["pages_per_s"] / e2e["noop"]["pages_per_s"], 3),
+            "e2e_vs_floor": round(e2e["full"]["pages_per_s"] / e2e["floor"]["pages_per_s"], 3)}
+           if "floor" in e2e else {}),
         "naive_pages_per_s": e2e["naive"]["pages_per_s"],
         "noop_pages_per_s": e2e["noop"]["pages_per_s"],
         "cpu_ms_per_page": e2e["full"]["cpu_ms_per_page"],
@@ -542,6 +584,33 @@ def main() -> None:
     out.write_text(json.dumps(results, indent=1, ensure_ascii=False))
     print(json.dumps({k: v for k, v in results.items() if not isinstance(v, dict | list)}, indent=1))
     print(f"written to {out}")
+
+
+def e2e_only(articles: int, repeats: int) -> None:
+    """noop, floor and full, alternated `repeats` times on one portal; each ratio and the medians."""
+    work = Path(tempfile.mkdtemp(prefix="govarchive-bench-"))
+    ratios: dict[str, list[float]] = {"floor_vs_noop": [], "full_vs_noop": [], "full_vs_floor": []}
+    cpu: dict[str, list[float]] = {"noop": [], "floor": [], "full": []}
+    portal = Portal(articles, chrome=True)
+    try:
+        print(f"== {portal.articles} articles of ~50 KB on {portal.base}, load {os.getloadavg()}", flush=True)
+        for n in range(repeats):
+            noop = crawl_baseline(portal, work / f"noop-{n}", "noop")
+            floor = crawl_floor(portal, work / f"floor-{n}")
+            full, archive = crawl_full(portal, work / f"full-{n}", f"full-{n}")
+            shutil.rmtree(archive)
+            for run in (noop, floor, full):
+                _show(run)
+                cpu[run.name.split("-")[0]].append(run.cpu_ms_per_page)
+            ratios["floor_vs_noop"].append(floor.pages_per_s / noop.pages_per_s)
+            ratios["full_vs_noop"].append(full.pages_per_s / noop.pages_per_s)
+            ratios["full_vs_floor"].append(full.pages_per_s / floor.pages_per_s)
+            print("  ratios:", {k: round(v[-1], 3) for k, v in ratios.items()}, flush=True)
+    finally:
+        portal.close()
+        shutil.rmtree(work, ignore_errors=True)
+    print("medians:", {k: round(statistics.median(v), 3) for k, v in ratios.items()},
+          "CPU ms/page:", {k: round(statistics.median(v), 2) for k, v in cpu.items()})
 
 
 def _show(run: Run) -> None:

@@ -196,7 +196,8 @@ async def settle(page: Page, challenge_timeout: float, list_pattern: str | None,
 
 # -- the middleware -------------------------------------------------------------------------------
 def _pairs(headers: Headers) -> list[tuple[str, str]]:
-    return [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in headers.items() for v in vs]
+    # dict.items: Headers keeps its names normalised already; its own items() normalises each again.
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in dict.items(headers) for v in vs]
 
 
 def _encode_dom(text: str, headers: list[tuple[str, str]]) -> tuple[bytes, str]:

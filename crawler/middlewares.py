@@ -1,6 +1,8 @@
 """Downloader middleware: our encoding decision, not Scrapy's, decodes every text response."""
 from __future__ import annotations
 
+from dataclasses import fields
+
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
@@ -27,7 +29,8 @@ class EncodingDecisionMiddleware:
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         # Provisional: the worker decodes the page strictly with it and decides again if that fails.
         decision = decide_encoding(response.body, content_type, provisional=True)
-        request.meta["decoding"] = decision.as_dict()
+        # Its fields as they are (all flat): `as_dict` (dataclasses.asdict) deep-copies each value.
+        request.meta["decoding"] = {f.name: getattr(decision, f.name) for f in fields(decision)}
         if self.stats:  # the extraction stage moves a page to the worker's rule when that differs
             self.stats.inc_value(f"encoding/rule/{decision.rule}")
         return response.replace(encoding=decision.encoding)

@@ -13,6 +13,7 @@ conditional GET that answers 304 is merged from the bytes the archive holds.
 """
 from __future__ import annotations
 
+import codecs
 import hashlib
 import html
 import logging
@@ -48,21 +49,40 @@ _STEM = re.compile(r"^([\w.-]+)\.s?html?$", re.I)
 _LINK = re.compile(r"""<a\s[^>]*?\bhref\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))[^>]*>(.{0,300}?)</a\s*>""",
                    re.I | re.S)
 _TAG = re.compile(r"<[^>]*>")
+# Codecs in which an ASCII character of the text is always that one byte of the body, so an ASCII
+# string is in the decoded page only if its bytes are in the body (a GBK or Big5 trail byte may look
+# like ASCII: that only makes the byte test say "maybe", and the text decides).
+_ASCII_SAFE = {"utf_8", "utf_8_sig", "gb18030", "gbk", "gb2312", "big5", "big5hkscs", "cp950",
+               "iso8859_1", "cp1252", "ascii", "euc_jp", "euc_kr"}
 
 
 def announced(response: TextResponse) -> ArticlePages | None:
     """The pages the article page announces, or None. The page is parsed for links only when its raw
     text names a numbered sibling (TRS pages are read from their createPageHTML call alone)."""
-    text = response.text
     m = _STEM.match(posixpath.basename(urlsplit(response.url).path))
     if m is None:
         return None
     stem, base = m.group(1), m.group(1).rsplit("_", 1)[0]
     # t…_123.html links t…_123_1.html; a later page t…_123_2.html links t…_123.html
+    needles = ("createPageHTML", f"{stem}_", *((f"{base}.",) if base != stem else ()))
+    if not _mentions(response, needles):  # most pages: their bytes tell, no decoding on this core
+        return None
+    text = response.text
     linked = f"{stem}_" in text or (base != stem and f"{base}." in text)
     if "createPageHTML" not in text and not linked:
         return None
     return article_pages(text, response.url, _sibling_links(text, base) if linked else [])
+
+
+def _mentions(response: TextResponse, needles: tuple[str, ...]) -> bool:
+    """Whether the page may name one of `needles`: False only when it surely does not."""
+    try:
+        codec = codecs.lookup(response.encoding).name
+    except LookupError:
+        return True
+    if codec.replace("-", "_") not in _ASCII_SAFE or not all(n.isascii() for n in needles):
+        return True
+    return any(n.encode("ascii") in response.body for n in needles)
 
 
 def _sibling_links(text: str, base: str) -> list[tuple[str, str]]:

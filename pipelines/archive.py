@@ -51,6 +51,7 @@ from pipelines.records import (  # noqa: F401 - re-exported: the stage's pure pa
 from pipelines.storage import ArchiveError, ArchiveStore, open_store
 from pipelines.storage.archive import Archive
 from pipelines.storage.spool import Spool, SpoolRecord
+from pipelines.storage.warc import GZIP_LEVEL
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,14 @@ def store_from_settings(settings: BaseSettings) -> ArchiveStore:
         secret_access_key=settings.get("AWS_SECRET_ACCESS_KEY"),
         session_token=settings.get("AWS_SESSION_TOKEN"),
         max_attempts=settings.getint("ARCHIVE_S3_MAX_ATTEMPTS", 3))
+
+
+def warc_gzip_level(settings: BaseSettings) -> int:
+    """ARCHIVE_WARC_GZIP_LEVEL, a zlib level (0-9)."""
+    level = settings.getint("ARCHIVE_WARC_GZIP_LEVEL", GZIP_LEVEL)
+    if not 0 <= level <= 9:
+        raise ValueError(f"ARCHIVE_WARC_GZIP_LEVEL must be a zlib level, 0 to 9, not {level}")
+    return level
 
 
 async def _sleep(seconds: float) -> None:
@@ -101,7 +110,7 @@ class ArchivePipeline:
         spool.open()
         logger.info("archiving to %s (spool %s)", store.uri, spool.dir)
         assert crawler.stats is not None
-        return cls(Archive(store), spool, crawler.stats,
+        return cls(Archive(store, warc_gzip_level=warc_gzip_level(settings)), spool, crawler.stats,
                    attempts=settings.getint("ARCHIVE_WRITE_ATTEMPTS", 3),
                    backoff=settings.getfloat("ARCHIVE_RETRY_BACKOFF", 1.0),
                    retry_interval=settings.getfloat("ARCHIVE_SPOOL_RETRY_INTERVAL", 10.0),

@@ -38,7 +38,7 @@ from pipelines.extraction import extract_document
 from pipelines.extraction.document import ExtractionError
 from pipelines.extraction.multipage import merge_documents
 from pipelines.repair import repair_document
-from pipelines.storage.warc import capture_warc
+from pipelines.storage.warc import GZIP_LEVEL, capture_warc
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +64,9 @@ def process_page(body: bytes, content_type: str | None, decided: dict[str, Any] 
                  parts: list[dict[str, Any]] | None = None) -> PageResult:
     """Decode, extract and repair one page. Never raises for what the page holds.
 
-    `exchange` (`status`, `headers`, `fetched_at`, `request_headers`): also make the page's raw WARC
-    for the archive stage (`result.prepared`), so that CPU is spent here, not on the reactor's core.
+    `exchange` (`status`, `headers`, `fetched_at`, `request_headers`, `gzip_level`): also make the
+    page's raw WARC for the archive stage (`result.prepared`), so that CPU is spent here, not on the
+    reactor's core.
     `parts`: the other pages of a multi-page article this page is the first of (`url`, `body`,
     `content_type`, `decoding` each); each is extracted too and the document is the merged article
     (pipelines/extraction/multipage.py). A page that gives no text is named in `extra["part_errors"]`.
@@ -74,7 +75,8 @@ def process_page(body: bytes, content_type: str | None, decided: dict[str, Any] 
     if exchange is not None:
         try:
             warc, sha1 = capture_warc(url, exchange["status"], exchange["headers"], body,
-                                      exchange["fetched_at"], exchange["request_headers"])
+                                      exchange["fetched_at"], exchange["request_headers"],
+                                      gzip_level=exchange.get("gzip_level", GZIP_LEVEL))
         except Exception:  # the archive stage makes it again, and reports what goes wrong
             logger.debug("no WARC prepared for %s", url, exc_info=True)
         else:
@@ -184,16 +186,20 @@ class ExtractPipeline:
     #: The function run per page: module-level and picklable (tests swap in one that crashes a worker).
     page_function: Callable[..., PageResult] = staticmethod(process_page)
 
-    def __init__(self, crawler: Crawler, workers: int, timeout: float) -> None:
+    def __init__(self, crawler: Crawler, workers: int, timeout: float, queue: int = 16) -> None:
         assert crawler.stats is not None
         self.crawler = crawler
+        self.gzip_level = crawler.settings.getint("ARCHIVE_WARC_GZIP_LEVEL", GZIP_LEVEL)
         self.stats: StatsCollector = crawler.stats
         self.workers = workers
         self.timeout = timeout
         self.pool: ProcessPoolExecutor | None = None
-        # Pages handed to the pool at once: enough to keep every worker busy, few enough that a
-        # page's EXTRACT_TIMEOUT is not spent waiting in the queue, and bodies do not pile up.
-        self.slots = DeferredSemaphore(max(1, workers) * 4)
+        # Pages handed to the pool at once (EXTRACT_QUEUE per worker): a page's result takes tens
+        # of milliseconds to come back to the reactor (the pool's result thread, then the reactor's
+        # turn), during which its slot is held; 4 a worker left the workers idle two thirds of the
+        # time on 50 KB pages. Bounded, so bodies do not pile up (16 x 2 x 50 KB) and a page's
+        # EXTRACT_TIMEOUT is not spent waiting in the queue (~0.2 s at most here).
+        self.slots = DeferredSemaphore(max(1, workers) * max(1, queue))
         self.quarantine: ProcessPoolExecutor | None = None
         self.quarantine_slot = DeferredSemaphore(1)
         # Each pool's warm-up: EXTRACT_TIMEOUT counts from when a started worker takes the page, not
@@ -203,7 +209,8 @@ class ExtractPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
         workers = crawler.settings.getint("EXTRACT_WORKERS", min(2, os.cpu_count() or 1))
-        pipeline = cls(crawler, max(0, workers), crawler.settings.getfloat("EXTRACT_TIMEOUT", 60))
+        pipeline = cls(crawler, max(0, workers), crawler.settings.getfloat("EXTRACT_TIMEOUT", 60),
+                       crawler.settings.getint("EXTRACT_QUEUE", 16))
         crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -247,7 +254,7 @@ class ExtractPipeline:
         # The exchange, for the raw WARC (a browser capture's is made by the archive stage).
         exchange = None if item.rendering is not None else {
             "status": item.status, "headers": _pairs(item.headers), "fetched_at": item.fetched_at,
-            "request_headers": _pairs(item.request_headers)}
+            "request_headers": _pairs(item.request_headers), "gzip_level": self.gzip_level}
         args: tuple[Any, ...] = (item.body, item.content_type, item.decoding, item.url, item.overrides,
                                  exchange)
         if item.parts:  # the first page of a multi-page article: its other pages are merged in

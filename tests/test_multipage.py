@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scrapy.http import HtmlResponse
 
-from crawler.multipage import announced
+from crawler.multipage import _mentions, announced
 from crawler.pagination import article_pages
 from demo.portal import Article, DemoPortal
 from pipelines.extraction.evaluate import load_corpus
@@ -272,3 +274,25 @@ def test_killed_mid_article_keeps_the_pages_fetched(multipage_portal: Portal, tm
     assert (revisit.kind, capture.name) == ("revisit", kept.name)
     assert doc["pages"][1]["stamp"] == revisit.timestamp
     assert archive.document(revisit, resolve=False)["profile"].endswith("identical-payload-digest")
+
+
+_TEXT = st.text(st.one_of(st.characters(min_codepoint=0x20, max_codepoint=0x7E),
+                          st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), st.sampled_from("_.t2创建")),
+                max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(before=_TEXT, after=_TEXT,
+       needle=st.sampled_from(["createPageHTML", "t20240101_1_", "t20240101.", "_", "A"]),
+       codec=st.sampled_from(["gb18030", "gbk", "big5", "utf-8", "utf-8-sig", "utf-16", "hz"]))
+def test_the_byte_test_never_misses_what_the_text_names(before: str, after: str, needle: str,
+                                                        codec: str) -> None:
+    """`announced` reads the text only when the body's bytes may name a sibling page: the byte test
+    may say yes wrongly (a GBK trail byte is '_' or a letter), never no wrongly."""
+    try:
+        body = (before + needle + after).encode(codec)
+    except UnicodeEncodeError:
+        return
+    response = HtmlResponse("http://www.example.gov.cn/a/t20240101_1.html", body=body, encoding=codec)
+    if needle in response.text:
+        assert _mentions(response, (needle,))

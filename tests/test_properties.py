@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from crawler.pagination import article_pages
 from demo import content
 from pipelines.decoding.charset import decide_encoding, decode_body
-from pipelines.extraction import extract_document
+from pipelines.extraction import extract_document, gkml
 from pipelines.extraction.document import ExtractionError
+from pipelines.extraction.layers import parse_html
 from pipelines.storage.base import ArchiveError, check_key
 from pipelines.storage.keys import BadURL, canonical_url, capture_name, parse_key, url_prefix
 
@@ -109,6 +110,34 @@ def test_cleaner_returns_text_or_extraction_error(parts: list[str], url: str) ->
     except ExtractionError:
         return
     assert isinstance(doc, dict) and isinstance(doc.get("text"), str)
+
+
+# Cells of the labelled-metadata reader: text of each cell read in one walk over the page, and the
+# quick test that passes a cell by; both must agree with reading each cell alone.
+CELL_SOUP = st.lists(st.one_of(
+    st.sampled_from(["<td>", "</td>", "<span>", "</span>", "<li>", "</li>", "<b>", "</b>", "<p>", "</p>",
+                     "<div>", "</div>", "<!-- 来源：x -->", "<?pi a:b?>", "<script>v:1</script>", "：", ":",
+                     " ", "\u3000", "\xa0", "\x0b", "\x1c", "(", "（", "2026-01-05", "鎮(zhèn)", "標　　題",
+                     "索 引 号", *gkml.LABELS]),
+    st.text(PORTAL_CHARS, max_size=30)), max_size=40)
+
+
+@PROPS
+@given(parts=CELL_SOUP, limit=st.sampled_from([0, 12, 80]))
+def test_cell_texts_are_each_cells_own_text(parts: list[str], limit: int) -> None:
+    tree = parse_html("<html><body>" + "".join(parts) + "</body></html>")
+    alone = [(el, "".join(el.itertext())) for el in tree.iter(*gkml._CELL_TAGS)]
+    assert list(gkml._cell_texts(tree, limit)) == [(el, t) for el, t in alone if len(t) <= limit]
+
+
+@PROPS
+@given(raw=st.one_of(st.text(PORTAL_CHARS, max_size=80), CELL_SOUP.map("".join)))
+@example(raw="標\x0b\x0b題(biāo)")
+@example(raw="发文字号　　　　　　　　　　　　　")
+def test_a_cell_passed_by_holds_no_label(raw: str) -> None:
+    if gkml._no_label(raw):
+        head = gkml._tidy(raw).replace("：", ":").partition(":")[0]
+        assert len(head) > 12 or gkml.normalise_label(head) not in gkml._CELL_LABELS
 
 
 # -- the key derivation ---------------------------------------------------------------------------------

@@ -52,7 +52,8 @@ BLOCKED_STATUSES = (403, 412, 429, 521)
 
 
 def _headers(headers: Any) -> list[tuple[str, str]]:
-    return [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in headers.items() for v in vs]
+    # dict.items: Scrapy's Headers keeps its names normalised; its own items() normalises each again.
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in dict.items(headers) for v in vs]
 
 
 def _header(headers: Iterable[tuple[str, str]], name: str) -> str | None:

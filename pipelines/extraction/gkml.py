@@ -4,7 +4,9 @@ full-width spaces (`标　　题`); both are normalised before matching."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from pipelines.extraction.fold import GLOSS, fold, fold_label
@@ -53,7 +55,11 @@ def _short_text(el: HtmlElement, limit: int = 120) -> str | None:
         if size > limit:
             return None
         parts.append(piece)
-    return _SPACES.sub(" ", GLOSS.sub("", "".join(parts))).strip()
+    return _tidy("".join(parts))
+
+
+def _tidy(text: str) -> str:
+    return _SPACES.sub(" ", GLOSS.sub("", text)).strip()
 
 
 def _repeated_label(el: HtmlElement, head: str) -> bool:
@@ -72,12 +78,52 @@ def _repeated_label(el: HtmlElement, head: str) -> bool:
     return False
 
 
+def _cell_texts(tree: HtmlElement, limit: int) -> Iterator[tuple[HtmlElement, str]]:
+    """Each cell (an element of _CELL_TAGS) whose text (`itertext`) is at most `limit` characters,
+    with that text, in document order: one walk over the page, each text piece read once (asking
+    every cell for its own text reads the page's text once per level of nesting)."""
+    pieces: list[str] = []
+    size = 0
+    opened: list[tuple[HtmlElement, int, int, int]] = []  # cell, first piece, size then, slot
+    found: list[tuple[HtmlElement, str] | None] = []
+    for event, el in etree.iterwalk(tree, events=("start", "end", "comment", "pi")):
+        if event == "start":
+            if el.tag in _CELL_TAGS:
+                opened.append((el, len(pieces), size, len(found)))
+                found.append(None)
+            if el.text:
+                pieces.append(el.text)
+                size += len(el.text)
+            continue
+        if event == "end" and opened and opened[-1][0] is el:
+            _, first, before, slot = opened.pop()
+            if size - before <= limit:
+                found[slot] = (el, "".join(pieces[first:]))
+        if el.tail:  # an element's after its end; a comment's or instruction's (not its text)
+            pieces.append(el.tail)
+            size += len(el.tail)
+    return (cell for cell in found if cell is not None)
+
+
+def _no_label(raw: str) -> bool:
+    """Text whose cell cannot hold a label: all ASCII (labels are CJK; NFKC and the Traditional
+    fold make no CJK of ASCII), or no colon and more than 12 characters besides whitespace (the
+    longest label; a pinyin gloss, which needs a parenthesis, would be removed first)."""
+    if raw.isascii():
+        return True
+    if ":" in raw or "：" in raw or "(" in raw or "（" in raw:
+        return False
+    return len("".join(raw.split())) > 12
+
+
 def read_label_cells(tree: HtmlElement) -> dict[str, str]:
     """Label/value cells: `<td>索 引 号：</td><td>…</td>`, `<li><b>发文字号：</b>…</li>`,
     `<span>成文日期</span><span>…</span>`."""
     found: dict[str, str] = {}
-    for el in tree.iter(*_CELL_TAGS):
-        text = _short_text(el, 80)
+    for el, raw in _cell_texts(tree, 80):
+        if _no_label(raw):
+            continue
+        text = _tidy(raw)
         if not text:
             continue
         head, colon, value = text.replace("：", ":").partition(":")

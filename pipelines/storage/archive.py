@@ -25,7 +25,7 @@ from pipelines.storage.keys import (
     url_prefix,
     url_prefix_query,
 )
-from pipelines.storage.warc import build_warc, capture_warc, describe_rendering, read_response
+from pipelines.storage.warc import GZIP_LEVEL, build_warc, capture_warc, describe_rendering, read_response
 
 SCHEMA = 2
 # Schema 2 documents leave out what their key and URL already say, and empty fields: `raw_key`,
@@ -148,8 +148,9 @@ def _revisit_warc(url: str, status_line: str, headers: Iterable[tuple[str, str]]
 
 
 class Archive:
-    def __init__(self, store: ArchiveStore) -> None:
+    def __init__(self, store: ArchiveStore, warc_gzip_level: int = GZIP_LEVEL) -> None:
         self.store = store
+        self.warc_gzip_level = warc_gzip_level  # the WARCs made here (ARCHIVE_WARC_GZIP_LEVEL)
 
     # -- writing -------------------------------------------------------------------------------
     def write_capture(self, *, url: str, status: int, headers: Iterable[tuple[str, str]],
@@ -172,7 +173,8 @@ class Archive:
             # A browser capture (issue 6): `body` is the rendered DOM, the server's bytes are in
             # `rendering`.
             raw, digest = capture_warc(url, status, headers, body, fetched_at, request_headers,
-                                       extra=warc_extra, rendering=rendering)
+                                       extra=warc_extra, rendering=rendering,
+                                       gzip_level=self.warc_gzip_level)
             size = len(body)
         else:
             raise ValueError(f"capture of {url} with neither a body nor a prepared WARC")
@@ -257,7 +259,8 @@ class Archive:
         if profile == "same-text":
             raw = build_warc(url, status, headers, body, fetched_at, request_headers,
                              extra={"WARC-Refers-To-Target-URI": url,
-                                    "WARC-Refers-To-Date": _warc_date(refers_to.captured_at)})
+                                    "WARC-Refers-To-Date": _warc_date(refers_to.captured_at)},
+                             gzip_level=self.warc_gzip_level)
         else:
             raw = _revisit_warc(url, _status(status), headers, fetched_at, request_headers,
                                 profile, refers_to, payload_sha1 if profile == PROFILE_IDENTICAL
@@ -277,8 +280,8 @@ class Archive:
         canonical, variant = canonical_url(url)
         digest = hashlib.sha1(body).hexdigest()
         name = capture_name(url_prefix(canonical), fetched_at, "removed", digest)
-        self.store.put(name.raw_key, build_warc(url, status, headers, body, fetched_at,
-                                                request_headers), "application/warc")
+        self.store.put(name.raw_key, build_warc(url, status, headers, body, fetched_at, request_headers,
+                                                gzip_level=self.warc_gzip_level), "application/warc")
         doc = {"schema": SCHEMA, "url": url, "canonical_url": canonical if canonical != url else None,
                "variant": variant, "kind": "removed", "status": status, "raw_bytes": len(body),
                **(document or {})}
