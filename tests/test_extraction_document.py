@@ -63,6 +63,17 @@ def test_gkml_table_and_index_number_is_not_a_date() -> None:
     assert doc["published_at"] is None
 
 
+def test_a_comment_between_label_and_value_cells_is_passed_by() -> None:
+    """CMS templates leave comments between cells (`<td>索引号：</td><!-- … --><td>…`): the value is
+    the next element, and the page is extracted (it used to fail the whole page)."""
+    html = f"""<html><head><title>关于印发方案的通知</title></head><body><table class="gk">
+<tr><td>索 引 号：</td><!-- 索引号 --><td>11440100/2026-02-00018</td></tr>
+<tr><td>发文字号：</td><?cms field?><td>穗府办\u30142026\u30153号</td></tr></table>
+<div id="UCAP-CONTENT">{BODY}</div></body></html>"""
+    doc = extract_document(html, "http://www.gz.gov.cn/gfxwj/content/post_1.html")
+    assert doc["gkml"] == {"index_no": "11440100/2026-02-00018", "doc_number": "穗府办\u30142026\u30153号"}
+
+
 def test_no_text_raises() -> None:
     with pytest.raises(ExtractionError):
         extract_document("<html><body><div></div></body></html>", "http://x/")

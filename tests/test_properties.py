@@ -95,7 +95,8 @@ FRAGMENT = st.one_of(
     st.builds(lambda t, body: f"<{t}>{body}</{t}>", TAGS, st.text(PORTAL_CHARS, max_size=60)),
     st.builds(lambda t: f"<{t}", TAGS),
     st.sampled_from(["</div>", "<p>", "&amp;", "&#0;", "&#x110000;", "&nbsp;", "\x00", "\ufeff",
-                     "<html>", "</html>", "<?xml version='1.0'?>", "<!DOCTYPE html>", "\r\n"]))
+                     "<html>", "</html>", "<?xml version='1.0'?>", "<!DOCTYPE html>", "\r\n",
+                     "<!-- c -->", "<?pi x?>", "<td>索引号：</td>", "<td>发布日期：</td>"]))
 
 
 @PROPS
@@ -103,6 +104,8 @@ FRAGMENT = st.one_of(
        url=st.sampled_from(["http://127.0.0.1/a/t20261120_1.html", "https://www.zs.gov.cn/", "", "x"]))
 @example(parts=["<div>" * 3000, "正文" * 200], url="http://127.0.0.1/")
 @example(parts=[""], url="")
+@example(parts=["<table><tr><td>索引号：</td><!-- c --><td>1</td></tr></table><p>", "正文" * 200],
+         url="http://127.0.0.1/")
 def test_cleaner_returns_text_or_extraction_error(parts: list[str], url: str) -> None:
     """Any markup soup: a dict whose text is a str, or ExtractionError; never another exception."""
     try:

@@ -138,7 +138,8 @@ def read_label_cells(tree: HtmlElement) -> dict[str, str]:
             # `信息来源：中山日报 发布日期：2022年12月14日` in one cell: split it like a meta line
             value = read_label_line(text).get(field, value)
         if not value:
-            sibling = el.getnext()
+            # the next element: a comment or processing instruction between the cells has no text
+            sibling = next((s for s in el.itersiblings() if isinstance(s.tag, str)), None)
             value = (_short_text(sibling, 200) or "") if sibling is not None else ""
         if value and LABELS.get(normalise_label(value.split("：")[0].split(":")[0])) is None:
             found[field] = value
