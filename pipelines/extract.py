@@ -139,6 +139,10 @@ def _pool(workers: int) -> ProcessPoolExecutor:
                                initializer=_watch_parent, initargs=(os.getpid(),))
 
 
+#: How often a page still queued in the pool is looked at, to start its timeout when a worker takes it.
+_QUEUE_POLL = 0.5
+
+
 def _reactor() -> Any:
     from twisted.internet import reactor
 
@@ -306,12 +310,31 @@ class ExtractPipeline:
         except RuntimeError as exc:  # shut down after breaking
             raise BrokenProcessPool(str(exc)) from exc
         d = _deferred(future)
-        timer = _reactor().callLater(self.timeout, self._hung, pool, d)
+        timer = self._watch(pool, future, d)
         try:
             return await maybe_deferred_to_future(d)
         finally:
-            if timer.active():
-                timer.cancel()
+            if timer[0].active():
+                timer[0].cancel()
+
+    def _watch(self, pool: ProcessPoolExecutor, future: Future[PageResult],
+               d: Deferred[PageResult]) -> list[Any]:
+        """Arm the page's EXTRACT_TIMEOUT once the pool has taken it off its queue (the future runs:
+        it is in a worker, or next in line for one), so that waiting behind the other pages handed
+        over (EXTRACT_QUEUE per worker) does not count. Until then it is looked at every
+        ``_QUEUE_POLL`` seconds. The current timer is ``[0]``, for the caller to cancel."""
+        timer: list[Any] = [None]
+
+        def check() -> None:
+            if d.called:
+                return
+            if future.running() or future.done():
+                timer[0] = _reactor().callLater(self.timeout, self._hung, pool, d)
+            else:
+                timer[0] = _reactor().callLater(min(_QUEUE_POLL, self.timeout), check)
+
+        check()
+        return timer
 
     def _hung(self, pool: ProcessPoolExecutor, d: Deferred[PageResult]) -> None:
         """A worker stuck on one page: fail this page, kill the pool (its other pages are retried)."""

@@ -58,7 +58,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.browser.CookieRedirectMiddleware": 650,
 }
 # Extraction pool (pipelines/extract.py): EXTRACT_WORKERS processes (default: 2, at most the CPU
-# count), EXTRACT_QUEUE pages handed to it at once per worker, EXTRACT_TIMEOUT seconds per page.
+# count), EXTRACT_QUEUE pages handed to it at once per worker, EXTRACT_TIMEOUT seconds per page
+# (counted from when a worker takes the page: waiting behind the others handed over does not count).
 EXTRACT_QUEUE = 16
 ITEM_PIPELINES = {
     "pipelines.encoding.EncodingPipeline": 100,

@@ -41,6 +41,17 @@ def hang_on_marker(body: bytes, content_type: str | None, decided: dict[str, Any
     return process_page(body, content_type, decided, url, overrides, exchange)
 
 
+def slow_everywhere(body: bytes, content_type: str | None, decided: dict[str, Any] | None, url: str,
+                    overrides: dict[str, str] | None, exchange: dict[str, Any] | None = None) -> PageResult:
+    """process_page, slowly (0.4 s a page): pages queued behind each other in the pool."""
+    time.sleep(0.4)
+    return process_page(body, content_type, decided, url, overrides, exchange)
+
+
+class SlowExtractPipeline(ExtractPipeline):
+    page_function = staticmethod(slow_everywhere)
+
+
 class CrashingExtractPipeline(ExtractPipeline):
     page_function = staticmethod(crash_on_marker)
 
@@ -153,6 +164,17 @@ def test_hung_worker_is_killed_after_the_timeout(tmp_path: Path) -> None:
     assert result.summary and result.summary["failures"].get("extract_timeout") == 1
     for path, doc in docs.items():
         assert doc["text"] or path == marked.lstrip("/"), path
+
+
+def test_waiting_in_the_pool_queue_does_not_count_towards_the_timeout(tmp_path: Path) -> None:
+    """EXTRACT_TIMEOUT is per page in a worker: pages handed over together (EXTRACT_QUEUE) and waiting
+    behind one another longer than the timeout, each well within it, are all extracted."""
+    portal, docs, result = _crawl_demo(
+        tmp_path, "slow", {"ITEM_PIPELINES": _pipelines("tests.test_pool.SlowExtractPipeline"),
+                           "EXTRACT_WORKERS": "1", "EXTRACT_QUEUE": "16", "EXTRACT_TIMEOUT": "2"})
+    assert len(docs) == len(portal.all_articles()) > 2 * 2 / 0.4  # more than the timeout's worth queued
+    assert all(doc["text"] for doc in docs.values())
+    assert result.summary and "extract_timeout" not in result.summary["failures"]
 
 
 def test_a_page_the_worker_decides_again_counts_under_its_final_rule() -> None:
