@@ -138,12 +138,31 @@ class CrawlResult:
     summary: dict[str, object] | None
 
 
-def run_scrapy(args: list[str], env: dict[str, str] | None = None, timeout: float = 180,
-               text: bool = True) -> subprocess.CompletedProcess[Any]:
+def _scrapy_env(env: dict[str, str] | None) -> dict[str, str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     full_env.update(env or {})
-    return subprocess.run([SCRAPY, *args], cwd=PROJECT, env=full_env, capture_output=True, text=text,
-                          timeout=timeout)
+    return full_env
+
+
+def run_scrapy(args: list[str], env: dict[str, str] | None = None, timeout: float = 180,
+               text: bool = True) -> subprocess.CompletedProcess[Any]:
+    return subprocess.run([SCRAPY, *args], cwd=PROJECT, env=_scrapy_env(env), capture_output=True,
+                          text=text, timeout=timeout)
+
+
+@contextmanager
+def scrapy_in_background(args: list[str], env: dict[str, str], log_path: Path
+                         ) -> Iterator[subprocess.Popen[bytes]]:
+    """A scrapy command running while the block runs (its output in *log_path*), to be killed or
+    waited for there; killed on the way out if it still runs."""
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([SCRAPY, *args], cwd=PROJECT, env=_scrapy_env(env), stdout=log, stderr=log)
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=30)
 
 
 def crawl(site: str, sites_dir: Path, archive_uri: str, tmp_path: Path,

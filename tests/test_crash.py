@@ -12,11 +12,9 @@ in every stage (being fetched, extracted, their WARC or document being written).
 """
 from __future__ import annotations
 
-import os
 import random
 import re
 import signal
-import subprocess
 import time
 from collections import Counter
 from pathlib import Path
@@ -24,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.storage.keys import canonical_url, url_prefix
-from tests.conftest import PROJECT, SCRAPY, Portal, run_scrapy
+from tests.conftest import Portal, run_scrapy, scrapy_in_background
 
 pytestmark = pytest.mark.e2e
 
@@ -61,32 +59,24 @@ def _killed_run(portal: Portal, tmp_path: Path, after_captures: int, then: float
     more (pages are being fetched, extracted and written meanwhile), or with `mid_write` as soon
     as it is seen writing once it archived one. Returns the article pages the portal served it and
     the spool records it left (writes it had not finished)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update(_env(portal, tmp_path))
     before = len(portal.portal.requests)
     archived = _documents(tmp_path)
-    with open(tmp_path / f"killed-{n}.log", "wb") as log:
-        proc = subprocess.Popen([SCRAPY, *ARGS], cwd=PROJECT, env=env, stdout=log, stderr=log)
-        try:
-            deadline = time.monotonic() + 60
+    with scrapy_in_background(ARGS, _env(portal, tmp_path), tmp_path / f"killed-{n}.log") as proc:
+        deadline = time.monotonic() + 60
 
-            def due() -> bool:
-                done = _documents(tmp_path) - archived
-                if mid_write:  # caught writing; else give up waiting a little later
-                    return (done >= 1 and _writing(tmp_path)) or done >= after_captures + 3
-                return done >= after_captures
+        def due() -> bool:
+            done = _documents(tmp_path) - archived
+            if mid_write:  # caught writing; else give up waiting a little later
+                return (done >= 1 and _writing(tmp_path)) or done >= after_captures + 3
+            return done >= after_captures
 
-            while not due() and proc.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.002 if mid_write else 0.01)
-            if not mid_write:
-                time.sleep(then)
-            alive = proc.poll() is None
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=30)
+        while not due() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002 if mid_write else 0.01)
+        if not mid_write:
+            time.sleep(then)
+        alive = proc.poll() is None
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
     assert alive, f"run {n} ended before its kill point (see {tmp_path}/killed-{n}.log)"
     return _articles_served(portal, before), len(list((tmp_path / "spool").rglob("*.rec")))
 

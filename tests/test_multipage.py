@@ -2,9 +2,7 @@
 its own capture, and their text merged in page order into the first page's document."""
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
 import time
 import unicodedata
 from collections.abc import Iterator
@@ -22,7 +20,7 @@ from pipelines.extraction.evaluate import load_corpus
 from pipelines.extraction.multipage import merge_documents
 from pipelines.storage import open_store
 from pipelines.storage.archive import Archive
-from tests.conftest import PROJECT, SCRAPY, Portal, crawl, run_scrapy, served_portal
+from tests.conftest import Portal, crawl, run_scrapy, scrapy_in_background, served_portal
 
 BASE = "http://www.example.gov.cn/zwgk/202401/"
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
@@ -241,25 +239,17 @@ def test_killed_mid_article_keeps_the_pages_fetched(multipage_portal: Portal, tm
     demo.portal.stalled.add(art.page_path(2))
     uri = (tmp_path / "archive").as_uri()
     archive = Archive(open_store(uri))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update(SITES_DIR=str(demo.sites_dir), ARCHIVE_URI=uri, ARCHIVE_SPOOL_DIR=str(tmp_path / "spool"))
-    with open(tmp_path / "killed.log", "wb") as log:
-        proc = subprocess.Popen([SCRAPY, "crawl", "portal", "-a", "site=demo"], cwd=PROJECT, env=env,
-                                stdout=log, stderr=log)
-        try:
-            deadline = time.monotonic() + 60
-            while (not archive.captures(demo.url(art.page_path(1))) and proc.poll() is None
-                   and time.monotonic() < deadline):
-                time.sleep(0.05)
-            while art.page_path(2) not in demo.portal.requests and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert proc.poll() is None, (tmp_path / "killed.log").read_text()
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=30)
+    env = {"SITES_DIR": str(demo.sites_dir), "ARCHIVE_URI": uri, "ARCHIVE_SPOOL_DIR": str(tmp_path / "spool")}
+    with scrapy_in_background(["crawl", "portal", "-a", "site=demo"], env, tmp_path / "killed.log") as proc:
+        deadline = time.monotonic() + 60
+        while (not archive.captures(demo.url(art.page_path(1))) and proc.poll() is None
+               and time.monotonic() < deadline):
+            time.sleep(0.05)
+        while art.page_path(2) not in demo.portal.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, (tmp_path / "killed.log").read_text()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
     [kept] = archive.captures(demo.url(art.page_path(1)))
     assert archive.raw_response(kept)[2] == demo.portal.respond(art.page_path(1))[2]
     assert archive.captures(demo.url(art.path)) == []  # the first page waits for the others
