@@ -24,7 +24,9 @@ logger = logging.getLogger(__name__)
 
 _LETTERS = "a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
 _SYLLABLE = rf"[{_LETTERS}]+[0-5]?"
-_GROUP = re.compile(rf"\s?[(（]\s*({_SYLLABLE}(?:\s+{_SYLLABLE})*)\s*[)）]")
+_BRACKETED = rf"[(（]\s*({_SYLLABLE}(?:\s+{_SYLLABLE})*)\s*[)）]"
+#: A gloss group with the space before it (what the plain scan finds; see ``_GROUP_SPLIT``).
+_GROUP = re.compile(rf"\s?{_BRACKETED}")
 _ORPHAN = re.compile(rf"(?<=\?)({_SYLLABLE})\)")
 _CANDIDATE = re.compile(rf"[(（]\s*{_SYLLABLE}|\?{_SYLLABLE}\)")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
@@ -78,10 +80,9 @@ def _is_gloss(preceding: str, group: str) -> bool:
             and all(_normalise(s) in readings(c) for c, s in zip(preceding, syllables, strict=True)))
 
 
-#: ``_GROUP`` as a split pattern: the whole group and its syllables are captured.
 #: ``_GROUP`` without its leading space (a pattern starting with a bracket is found faster), as a split
 #: pattern: the whole group and its syllables are captured. The space is handled with the piece before.
-_GROUP_SPLIT = re.compile(rf"([(（]\s*({_SYLLABLE}(?:\s+{_SYLLABLE})*)\s*[)）])")
+_GROUP_SPLIT = re.compile(rf"({_BRACKETED})")
 #: How many kept characters before a group may be checked against it (a longer group is no gloss).
 _MOST_SYLLABLES = 8
 #: Verdicts of ``_is_gloss`` by (preceding characters, group), kept up to this many.
