@@ -201,8 +201,8 @@ class ExtractPipeline:
         # Pages handed to the pool at once (EXTRACT_QUEUE per worker): a page's result takes tens
         # of milliseconds to come back to the reactor (the pool's result thread, then the reactor's
         # turn), during which its slot is held; 4 a worker left the workers idle two thirds of the
-        # time on 50 KB pages. Bounded, so bodies do not pile up (16 x 2 x 50 KB) and a page's
-        # EXTRACT_TIMEOUT is not spent waiting in the queue (~0.2 s at most here).
+        # time on 50 KB pages. Bounded, so bodies do not pile up (16 x 2 x 50 KB); a page's
+        # EXTRACT_TIMEOUT starts only when the pool takes it off this queue (`_watch`).
         self.slots = DeferredSemaphore(max(1, workers) * max(1, queue))
         self.quarantine: ProcessPoolExecutor | None = None
         self.quarantine_slot = DeferredSemaphore(1)
