@@ -69,10 +69,11 @@ def store_from_settings(settings: BaseSettings) -> ArchiveStore:
 
 
 def warc_gzip_level(settings: BaseSettings) -> int:
-    """ARCHIVE_WARC_GZIP_LEVEL, a zlib level (0-9)."""
-    level = settings.getint("ARCHIVE_WARC_GZIP_LEVEL", GZIP_LEVEL)
+    """ARCHIVE_WARC_GZIP_LEVEL, a zlib level (0-9); ValueError naming the setting otherwise."""
+    value = settings.get("ARCHIVE_WARC_GZIP_LEVEL", GZIP_LEVEL)
+    level = int(value) if str(value).strip().isdigit() else -1
     if not 0 <= level <= 9:
-        raise ValueError(f"ARCHIVE_WARC_GZIP_LEVEL must be a zlib level, 0 to 9, not {level}")
+        raise ValueError(f"ARCHIVE_WARC_GZIP_LEVEL must be a zlib level, 0 to 9, not {value!r}")
     return level
 
 

@@ -33,6 +33,7 @@ from twisted.internet.defer import Deferred, DeferredSemaphore
 
 from crawler.failures import record_failure
 from crawler.items import PageCapture
+from pipelines.archive import warc_gzip_level
 from pipelines.encoding import decode_page
 from pipelines.extraction import extract_document
 from pipelines.extraction.document import ExtractionError
@@ -193,7 +194,7 @@ class ExtractPipeline:
     def __init__(self, crawler: Crawler, workers: int, timeout: float, queue: int = 16) -> None:
         assert crawler.stats is not None
         self.crawler = crawler
-        self.gzip_level = crawler.settings.getint("ARCHIVE_WARC_GZIP_LEVEL", GZIP_LEVEL)
+        self.gzip_level = warc_gzip_level(crawler.settings)
         self.stats: StatsCollector = crawler.stats
         self.workers = workers
         self.timeout = timeout

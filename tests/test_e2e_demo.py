@@ -86,6 +86,17 @@ def test_unreachable_archive_stops_before_any_request(demo_portal: Portal, tmp_p
     assert demo_portal.portal.requests == []
 
 
+@pytest.mark.parametrize("level", ["12", "x"])
+def test_a_bad_warc_gzip_level_stops_before_any_request(demo_portal: Portal, tmp_path: Path,
+                                                        level: str) -> None:
+    result = crawl("demo", demo_portal.sites_dir, (tmp_path / "a").as_uri(), tmp_path,
+                   settings={"ARCHIVE_WARC_GZIP_LEVEL": level})
+    assert result.returncode == 1
+    assert f"crawl not started: ARCHIVE_WARC_GZIP_LEVEL must be a zlib level, 0 to 9, not '{level}'" \
+        in result.stderr
+    assert demo_portal.portal.requests == []
+
+
 def test_raw_warc_is_readable_by_warcio(demo_portal: Portal, tmp_path: Path) -> None:
     uri = (tmp_path / "a").as_uri()
     assert crawl("demo", demo_portal.sites_dir, uri, tmp_path).returncode == 0
