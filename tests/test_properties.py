@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
+from lxml.html import HtmlElement
 
 from crawler.pagination import article_pages
 from demo import content
 from pipelines.decoding.charset import decide_encoding, decode_body
-from pipelines.extraction import extract_document, gkml
+from pipelines.extraction import extract_document, gkml, layers
 from pipelines.extraction.document import ExtractionError
 from pipelines.extraction.layers import parse_html
 from pipelines.storage.base import ArchiveError, check_key
@@ -141,6 +142,48 @@ def test_a_cell_passed_by_holds_no_label(raw: str) -> None:
     if gkml._no_label(raw):
         head = gkml._tidy(raw).replace("：", ":").partition(":")[0]
         assert len(head) > 12 or gkml.normalise_label(head) not in gkml._CELL_LABELS
+
+
+def _walked_text(node: HtmlElement) -> str:
+    """node_text's definition, walked in Python: the reference for the XSLT that computes it."""
+    parts: list[str] = []
+
+    def walk(el: HtmlElement) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in layers._SKIP:
+            parts.append(el.tail or "")
+            return
+        parts.append("\n" if tag in layers._BLOCK else "")
+        parts.append(el.text or "" if tag else "")
+        for child in el:
+            walk(child)
+        parts.append(" " if tag in ("td", "th") else "")
+        parts.append("\n" if tag in layers._BLOCK else "")
+        parts.append(el.tail or "")
+
+    walk(node)
+    lines = (layers._WS.sub(" ", line).strip(" \u3000") for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+TEXT_SOUP = st.lists(st.one_of(
+    st.sampled_from([f"<{tag}>" for tag in ("p", "div", "br", "td", "th", "tr", "table", "span", "a", "o:p",
+                                            "script", "style", "select", "li", "h1", "body", "html")]
+                    + [f"</{tag}>" for tag in ("p", "div", "td", "th", "tr", "table", "span", "a", "script",
+                                               "select", "li", "body", "html")]
+                    + ["<!-- 注释 -->", "<?pi a?>", "<html>second</html>", "&nbsp;", "&#12288;", "&#11;",
+                       " ", "\u3000", "\xa0", "\t", "\r", "\n", "\x0b", "\x0c", "\x1c", "\x85", "正文"]),
+    st.text(PORTAL_CHARS, max_size=20)), max_size=50)
+
+
+@PROPS
+@given(parts=TEXT_SOUP)
+@example(parts=["<p>a</p>", "</html>", "<html>b</html>", "tail"])
+def test_node_text_is_the_walked_text_of_every_element(parts: list[str]) -> None:
+    tree = parse_html("".join(parts))
+    for el in tree.iter():
+        if isinstance(el.tag, str):
+            assert layers.node_text(el) == _walked_text(el)
 
 
 # -- the key derivation ---------------------------------------------------------------------------------

@@ -50,6 +50,20 @@ _PARSER.set_element_class_lookup(lxml.etree.ElementDefaultClassLookup(
     element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment, pi=lxml.html.HtmlProcessingInstruction,
     entity=lxml.html.HtmlEntity))
 
+# node_text's walk. The root template takes the first element of the document: the node itself (lxml
+# gives a node that is not its document's root a document of its own), not any element the parser
+# put beside the root (a second <html>).
+_TEXT_XSLT = lxml.etree.XSLT(lxml.etree.XML(f"""\
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+  <xsl:output method="text" encoding="UTF-8"/>
+  <xsl:template match="/"><xsl:apply-templates select="*[1]"/></xsl:template>
+  <xsl:template match="{'|'.join(sorted(_SKIP))}"/>
+  <xsl:template match="{'|'.join(sorted(_BLOCK))}">
+    <xsl:text>&#10;</xsl:text><xsl:apply-templates/><xsl:text>&#10;</xsl:text>
+  </xsl:template>
+  <xsl:template match="td|th"><xsl:apply-templates/><xsl:text> </xsl:text></xsl:template>
+</xsl:stylesheet>"""))
+
 
 def parse_html(html: str) -> HtmlElement:
     html = _XML_DECL.sub("", html, count=1)
@@ -60,32 +74,17 @@ def parse_html(html: str) -> HtmlElement:
 
 
 def node_text(node: HtmlElement) -> str:
-    """Visible text with block elements on their own lines; table cells separated by a space."""
-    parts: list[str] = []
+    """Visible text with block elements on their own lines; table cells separated by a space.
 
-    def walk(el: HtmlElement) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in _SKIP:
-            if el.tail:
-                parts.append(el.tail)
-            return
-        block = tag in _BLOCK
-        if block:
-            parts.append("\n")
-        if el.text and tag:
-            parts.append(el.text)
-        for child in el:
-            walk(child)
-        if tag in ("td", "th"):
-            parts.append(" ")
-        if block:
-            parts.append("\n")
-        if el.tail:
-            parts.append(el.tail)
-
-    walk(node)
-    lines = (_WS.sub(" ", line).strip(" \u3000") for line in "".join(parts).split("\n"))
-    return "\n".join(line for line in lines if line)
+    The text of `node` and its descendants and their tails (not comments' nor processing
+    instructions' text), and `node`'s own tail; an element of `_SKIP` gives only its tail; a block
+    element opens and closes a line; a `td` or `th` ends with a space. Then each line's runs of
+    `_WS` become one space, and lines are stripped of spaces and ideographic spaces, empty ones
+    dropped. The walk is `_TEXT_XSLT`, in C (tests/test_properties.py holds it in Python)."""
+    raw = str(_TEXT_XSLT(node))
+    if node.tail:
+        raw += node.tail
+    return "\n".join(filter(None, [line.strip(" \u3000") for line in _WS.sub(" ", raw).split("\n")]))
 
 
 def _xpath_nodes(tree: HtmlElement, xpath: str) -> list[HtmlElement]:
