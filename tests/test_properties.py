@@ -122,12 +122,13 @@ CELL_SOUP = st.lists(st.one_of(
     st.sampled_from(["<td>", "</td>", "<span>", "</span>", "<li>", "</li>", "<b>", "</b>", "<p>", "</p>",
                      "<div>", "</div>", "<!-- 来源：x -->", "<?pi a:b?>", "<script>v:1</script>", "：", ":",
                      " ", "\u3000", "\xa0", "\x0b", "\x1c", "(", "（", "2026-01-05", "鎮(zhèn)", "標　　題",
-                     "索 引 号", *gkml.LABELS]),
+                     "索 引 号", "\ufdd0", "\ufdd1", "&#xfdd1;", "<o:p>", "</o:p>", "</html><html>", *gkml.LABELS]),
     st.text(PORTAL_CHARS, max_size=30)), max_size=40)
 
 
 @PROPS
 @given(parts=CELL_SOUP, limit=st.sampled_from([0, 12, 80]))
+@example(parts=["<td>", "发文字号：\ufdd0", "</td><td><b>", "\ufdd1", "</b>1号</td>"], limit=12)  # marks in the text
 def test_cell_texts_are_each_cells_own_text(parts: list[str], limit: int) -> None:
     tree = parse_html("<html><body>" + "".join(parts) + "</body></html>")
     alone = [(el, "".join(el.itertext())) for el in tree.iter(*gkml._CELL_TAGS)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import islice
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -41,6 +42,17 @@ _LABEL_IN_LINE = re.compile(
 _CELL_LABELS = {k for k, v in LABELS.items() if v.startswith("gkml.")} | {
     "标题", "文件名称", "发布日期", "发布时间", "公开日期", "信息来源", "来源", "文章来源"}
 _CELL_TAGS = {"td", "th", "span", "li", "p", "dt", "dd", "b", "strong", "label", "em", "font", "div", "i"}
+# The text of the page's root element (the text of its elements and their tails, in document order:
+# not comments' nor processing instructions' text), each cell's opened by _MARK and closed by _END
+# (noncharacters, which a page's text holds only by mistake).
+_MARK, _AFTER_END = "\ufdd0", "\ufdd1"
+_END = _MARK + _AFTER_END
+_MARKED_TEXT = etree.XSLT(etree.XML(f"""\
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+  <xsl:output method="text" encoding="UTF-8"/>
+  <xsl:template match="/"><xsl:apply-templates select="*[1]"/></xsl:template>
+  <xsl:template match="{'|'.join(sorted(_CELL_TAGS))}">{_MARK}<xsl:apply-templates/>{_END}</xsl:template>
+</xsl:stylesheet>"""))
 
 
 def normalise_label(label: str) -> str:
@@ -80,29 +92,32 @@ def _repeated_label(el: HtmlElement, head: str) -> bool:
 
 def _cell_texts(tree: HtmlElement, limit: int) -> Iterator[tuple[HtmlElement, str]]:
     """Each cell (an element of _CELL_TAGS) whose text (`itertext`) is at most `limit` characters,
-    with that text, in document order: one walk over the page, each text piece read once (asking
-    every cell for its own text reads the page's text once per level of nesting)."""
-    pieces: list[str] = []
-    size = 0
-    opened: list[tuple[HtmlElement, int, int, int]] = []  # cell, first piece, size then, slot
-    found: list[tuple[HtmlElement, str] | None] = []
-    for event, el in etree.iterwalk(tree, events=("start", "end", "comment", "pi")):
-        if event == "start":
-            if el.tag in _CELL_TAGS:
-                opened.append((el, len(pieces), size, len(found)))
-                found.append(None)
-            if el.text:
-                pieces.append(el.text)
-                size += len(el.text)
-            continue
-        if event == "end" and opened and opened[-1][0] is el:
-            _, first, before, slot = opened.pop()
-            if size - before <= limit:
-                found[slot] = (el, "".join(pieces[first:]))
-        if el.tail:  # an element's after its end; a comment's or instruction's (not its text)
-            pieces.append(el.tail)
-            size += len(el.tail)
-    return (cell for cell in found if cell is not None)
+    with that text, in document order. The page's text is read once, in C, with each cell's text
+    between two marks (_MARKED_TEXT), then the marks are paired: asking every cell for its own text
+    reads the page's text once per level of nesting. A page whose text holds a mark itself has each
+    cell read alone."""
+    cells = list(tree.iter(*_CELL_TAGS))
+    marked = str(_MARKED_TEXT(tree))
+    if marked.count(_MARK) != 2 * len(cells) or marked.count(_AFTER_END) != len(cells):
+        alone = ((el, "".join(el.itertext())) for el in cells)
+        return ((el, text) for el, text in alone if len(text) <= limit)
+    pieces = marked.split(_MARK)  # the text before the first mark, then what follows each mark
+    text = marked.replace(_END, "").replace(_MARK, "")
+    spans: list[tuple[int, int] | None] = [None] * len(cells)
+    opened: list[tuple[int, int]] = []  # (where a cell's text starts, the cell's slot)
+    at = len(pieces[0])
+    slot = 0
+    for piece in islice(pieces, 1, None):
+        if piece[:1] == _AFTER_END:
+            start, closed = opened.pop()
+            if at - start <= limit:
+                spans[closed] = (start, at)
+            at += len(piece) - 1
+        else:
+            opened.append((at, slot))
+            slot += 1
+            at += len(piece)
+    return ((el, text[span[0]:span[1]]) for el, span in zip(cells, spans, strict=True) if span is not None)
 
 
 def _no_label(raw: str) -> bool:
