@@ -74,6 +74,17 @@ def test_a_comment_between_label_and_value_cells_is_passed_by() -> None:
     assert doc["gkml"] == {"index_no": "11440100/2026-02-00018", "doc_number": "穗府办\u30142026\u30153号"}
 
 
+@pytest.mark.parametrize(("attribute", "layer"), [
+    ('class="TRS&#95;Editor"', "container:TRS_Editor"), ('class="trs&#x5f;editor&#95view x"', "container:trs_editor_view"),
+    ('class="a TRS_UEDITOR"', "container:TRS_UEDITOR"), ('id="UCAP&#45;CONTENT"', "container:UCAP-CONTENT"),
+    ("id=Zoom", "container:zoom"), ('id="&#0122;oom"', "container:zoom"), ('class="TRS&#X5fEditor"', "trafilatura")])
+def test_a_container_spelled_with_character_references_is_found(attribute: str, layer: str) -> None:
+    """The containers' XPaths are skipped on a page whose source cannot spell them; a page that
+    spells one with character references (`&#95;`) still has it found."""
+    html = f"<html><body><div class='menu'>首页 政务公开</div><div {attribute}>{BODY}</div></body></html>"
+    assert layer in extract_document(html, "http://x/")["extracted_by"]
+
+
 def test_no_text_raises() -> None:
     with pytest.raises(ExtractionError):
         extract_document("<html><body><div></div></body></html>", "http://x/")

@@ -16,15 +16,22 @@ import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.settings import DEFAULT_CONFIG
 
-# Body containers of the CMS families, most specific first: (layer name, XPath).
-CONTAINERS: tuple[tuple[str, str], ...] = (
-    ("container:TRS_Editor", "//div[contains(concat(' ', normalize-space(@class), ' '), ' TRS_Editor ')]"),
+# Body containers of the CMS families, most specific first: (layer name, XPath, the words of which the
+# page's source holds one when the XPath finds something).
+CONTAINERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("container:TRS_Editor", "//div[contains(concat(' ', normalize-space(@class), ' '), ' TRS_Editor ')]",
+     ("TRS_Editor",)),
     ("container:trs_editor_view",
-     "//*[contains(concat(' ', normalize-space(@class), ' '), ' trs_editor_view ')]"),
-    ("container:TRS_UEDITOR", "//*[contains(concat(' ', normalize-space(@class), ' '), ' TRS_UEDITOR ')]"),
-    ("container:UCAP-CONTENT", "//*[@id='UCAP-CONTENT']"),
-    ("container:zoom", "//*[@id='zoom' or @id='Zoom']"),
+     "//*[contains(concat(' ', normalize-space(@class), ' '), ' trs_editor_view ')]", ("trs_editor_view",)),
+    ("container:TRS_UEDITOR", "//*[contains(concat(' ', normalize-space(@class), ' '), ' TRS_UEDITOR ')]",
+     ("TRS_UEDITOR",)),
+    ("container:UCAP-CONTENT", "//*[@id='UCAP-CONTENT']", ("UCAP-CONTENT",)),
+    ("container:zoom", "//*[@id='zoom' or @id='Zoom']", ("zoom", "Zoom")),
 )
+# An attribute value is the source's characters, but for character references: those of ASCII
+# characters (`&#95;`, `&#x5F`) could spell a container's word, and the XPaths then all run.
+_ASCII_REFERENCE = re.compile(r"&#(?:[xX]0*[0-7]?[0-9a-fA-F](?![0-9a-fA-F])"
+                              r"|0*(?:1[01]\d|12[0-7]|\d{1,2})(?!\d))")
 _ZJEG = re.compile(r"<!--\s*ZJEG_RSS\.content\.begin\s*-->(.*?)<!--\s*ZJEG_RSS\.content\.end\s*-->",
                    re.S | re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.I)
@@ -116,7 +123,10 @@ def body_nodes(tree: HtmlElement, html: str, overrides: dict[str, str]) -> tuple
         nodes = _xpath_nodes(tree, xpath)
         if nodes and any(node_text(n) for n in nodes):
             return "override", nodes
-    for name, path in CONTAINERS:
+    every = bool(_ASCII_REFERENCE.search(html))
+    for name, path, words in CONTAINERS:
+        if not every and not any(word in html for word in words):
+            continue  # the XPath would look at every element of the page to find nothing
         nodes = [n for n in _xpath_nodes(tree, path) if node_text(n)]
         if nodes:
             return name, nodes[:1]
