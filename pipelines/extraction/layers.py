@@ -138,16 +138,21 @@ def body_nodes(tree: HtmlElement, html: str, overrides: dict[str, str]) -> tuple
     return "", []
 
 
+_TABLE_CELLS = lxml.etree.XPath("./tr/td | ./tr/th | ./tbody/tr/td | ./tbody/tr/th")
+_TABLE_ROWS = lxml.etree.XPath("./tbody | ./thead | ./tfoot | ./tr | ./tbody/tr | ./thead/tr | ./tfoot/tr")
+
+
 def _unwrap_layout_tables(tree: HtmlElement) -> None:
     """Tables used for page layout (nested tables, or a cell holding a long text) become plain blocks, so
     that trafilatura judges their cells like any other block; data tables stay tables."""
     for table in list(tree.iter("table")):
-        cells = table.xpath("./tr/td | ./tr/th | ./tbody/tr/td | ./tbody/tr/th")
-        layout = bool(table.xpath(".//table")) or any(len(c.text_content()) > 150 for c in cells)
+        cells = _TABLE_CELLS(table)
+        layout = (next(table.iterdescendants("table"), None) is not None
+                  or any(len(c.text_content()) > 150 for c in cells))
         if not layout:
             continue
         table.tag = "div"
-        for el in table.xpath("./tbody | ./thead | ./tfoot | ./tr | ./tbody/tr | ./thead/tr | ./tfoot/tr"):
+        for el in _TABLE_ROWS(table):
             el.tag = "div"
         for cell in cells:
             cell.tag = "div"
