@@ -65,7 +65,8 @@ def announced(response: TextResponse) -> ArticlePages | None:
     stem, base = m.group(1), m.group(1).rsplit("_", 1)[0]
     # t…_123.html links t…_123_1.html; a later page t…_123_2.html links t…_123.html
     needles = ("createPageHTML", f"{stem}_", *((f"{base}.",) if base != stem else ()))
-    if not _mentions(response, needles):  # most pages: their bytes tell, no decoding on this core
+    # most pages: their bytes tell, no decoding on this core
+    if not _mentions(response, needles, shared=base):
         return None
     text = response.text
     linked = f"{stem}_" in text or (base != stem and f"{base}." in text)
@@ -74,15 +75,28 @@ def announced(response: TextResponse) -> ArticlePages | None:
     return article_pages(text, response.url, _sibling_links(text, base) if linked else [])
 
 
-def _mentions(response: TextResponse, needles: tuple[str, ...]) -> bool:
-    """Whether the page may name one of `needles`: False only when it surely does not."""
+def _mentions(response: TextResponse, needles: tuple[str, ...], shared: str = "") -> bool:
+    """Whether the page may name one of `needles`: False only when it surely does not. The needles
+    that begin with `shared` are looked for where it occurs: one scan of the body for them all."""
     try:
         codec = codecs.lookup(response.encoding).name
     except LookupError:
         return True
     if codec.replace("-", "_") not in _ASCII_SAFE or not all(n.isascii() for n in needles):
         return True
-    return any(n.encode("ascii") in response.body for n in needles)
+    body = response.body
+    grouped = tuple(n.encode("ascii") for n in needles if shared and n.startswith(shared))
+    if any(n.encode("ascii") in body for n in needles if not (shared and n.startswith(shared))):
+        return True
+    if not grouped:
+        return False
+    key = shared.encode("ascii")
+    at = body.find(key)
+    while at >= 0:
+        if body.startswith(grouped, at):
+            return True
+        at = body.find(key, at + 1)
+    return False
 
 
 def _sibling_links(text: str, base: str) -> list[tuple[str, str]]:
