@@ -51,6 +51,10 @@ ARTICLE_MAX_PAGES = 50
 DOWNLOADER_MIDDLEWARES = {
     # Runs after HttpCompressionMiddleware (590) has un-gzipped the body, before the spider.
     "crawler.middlewares.EncodingDecisionMiddleware": 580,
+    # Scrapy's meta-refresh redirects (METAREFRESH_* settings), without decoding every page to look
+    # for one; after the encoding decision (580), as Scrapy's own ran.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.MetaRefreshMiddleware": 579,
     "crawler.failures.FailureLedger": 610,  # final failures by reason → failed/* stats (issue 8)
     # Challenges and JS-only shells → the browser (issue 6): one sees decompressed bodies, the other
     # a 302-to-itself that sets a cookie before RedirectMiddleware (600) turns it into a duplicate.
