@@ -75,6 +75,8 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "crawler.extensions.RunSummary": 500,
 }
+# Scrapy's MemoryStatsCollector without its per-attribute Python hook (crawler/stats.py).
+STATS_CLASS = "crawler.stats.StatsCollector"
 RUN_SUMMARY_FILE = None
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
