@@ -294,7 +294,7 @@ def test_the_byte_test_never_misses_what_the_text_names(before: str, after: str,
 
 def test_the_shared_stem_alone_is_no_mention() -> None:
     needles = ("createPageHTML", "t20240101_1_", "t20240101.")
-    body = "t20240101_1 t20240101 <a href=t20240101_2>t20240101_1_x".encode()
+    body = b"t20240101_1 t20240101 <a href=t20240101_2>t20240101_1_x"
     response = HtmlResponse("http://www.example.gov.cn/a/t20240101_1.html", body=body, encoding="utf-8")
     assert _mentions(response, needles, shared="t20240101")  # the last one names t20240101_1_
     response = response.replace(body=body[:-3])
