@@ -79,6 +79,8 @@ EXTENSIONS = {
 STATS_CLASS = "crawler.stats.StatsCollector"
 RUN_SUMMARY_FILE = None
 
+# `scrapy crawl` raises the root and `scrapy` loggers to the lowest level a log handler wants (this
+# one, unless another handler wants less), so records no handler emits are not built at all.
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGSTATS_INTERVAL = 30.0
 FEED_EXPORT_ENCODING = "utf-8"
