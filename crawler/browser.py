@@ -24,6 +24,7 @@ import asyncio
 import logging
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from contextlib import suppress
 from importlib.metadata import version
 from time import monotonic
@@ -196,8 +197,12 @@ async def settle(page: Page, challenge_timeout: float, list_pattern: str | None,
 
 # -- the middleware -------------------------------------------------------------------------------
 def _pairs(headers: Headers) -> list[tuple[str, str]]:
+    return list(_iter_pairs(headers))
+
+
+def _iter_pairs(headers: Headers) -> Iterator[tuple[str, str]]:
     # dict.items: Headers keeps its names normalised already; its own items() normalises each again.
-    return [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in dict.items(headers) for v in vs]
+    return ((k.decode("latin-1"), v.decode("latin-1")) for k, vs in dict.items(headers) for v in vs)
 
 
 def _encode_dom(text: str, headers: list[tuple[str, str]]) -> tuple[bytes, str]:
@@ -336,7 +341,8 @@ class BrowserMiddleware:
             return await self._browser_response(request, response)
         if _is_robots(request) or not self.fallback or "attachment" in request.meta:
             return response
-        found = detect(response.status, _pairs(response.headers), response.body, response.url,
+        # The headers as a generator: detect() reads them only for a redirect.
+        found = detect(response.status, _iter_pairs(response.headers), response.body, response.url,
                        (request.headers.get(b"User-Agent") or b"").decode("latin-1"))
         if found is not None and found.kind == "cookie_redirect":
             return response  # CookieRedirectMiddleware's

@@ -29,6 +29,10 @@ _SCAN = 64 * 1024
 _RUISHU = re.compile(rb"\$_ts\s*=|window\[\s*['\"]\$_ts['\"]\s*\]|\$_ts\.(?:cd|nsd|lcd)\b")
 _RUISHU_META = re.compile(rb"<meta[^>]+\br\s*=\s*['\"]m['\"]", re.I)
 _JSL = re.compile(rb"__jsl_clearance|_jsl_clearance_s|__jsluid")
+# Quick tests before the full patterns (measured on 50 KB articles: a literal pattern in `re` scans
+# faster than `in` with a needle of several bytes, and needs no lowered copy of the body).
+_JSL_HINT = re.compile(rb"_jsl")
+_NOSCRIPT = re.compile(rb"<noscript", re.I)
 _COOKIE_SCRIPT = re.compile(rb"document\.cookie\s*=", re.I)
 _WAF = re.compile(
     "|".join([
@@ -76,20 +80,21 @@ def detect(status: int, headers: Iterable[tuple[str, str]], body: bytes, url: st
     `headers` are (name, value) pairs as received; `user_agent` is what the request was sent with
     (a bare 403 counts as `forbidden` only when it was not a browser's).
     """
-    headers = list(headers)
     head = body[:_SCAN]
     # Literal tests first (C speed): every alternative of _RUISHU holds `$_ts`, of _JSL `_jsl`, so
-    # the regular expressions run only on the rare page that may match (articles are ~50 KB).
-    ruishu = b"$_ts" in head and _RUISHU.search(head)
+    # the regular expressions run only on the rare page that may match (articles are ~50 KB). A
+    # single byte is found by memchr, far faster than a longer needle: most pages have no `$`.
+    ruishu = b"$" in head and b"$_ts" in head and _RUISHU.search(head)
     if ruishu and (status in (202, 412) or visible_text_length(head) < 200):
         return Detection("ruishu", f"{status} with a $_ts script")
     if status == 412 and _RUISHU_META.search(head):
         return Detection("ruishu", "412 with a 瑞数 meta")
-    jsl = b"_jsl" in head and _JSL.search(head)
+    jsl = _JSL_HINT.search(head) and _JSL.search(head)
     if (status == 521 and (jsl or _COOKIE_SCRIPT.search(head))) or (
             jsl and _COOKIE_SCRIPT.search(head) and visible_text_length(head) < 200):
         return Detection("jsl", f"{status} with a __jsl_clearance cookie script")
     if 300 <= status < 400:
+        headers = list(headers)
         location = next(iter(_header(headers, "location")), "")
         if location and _header(headers, "set-cookie") and _same_page(url, location):
             return Detection("cookie_redirect", f"{status} to itself setting a cookie")
@@ -98,14 +103,10 @@ def detect(status: int, headers: Iterable[tuple[str, str]], body: bytes, url: st
         return Detection("waf", f"{status} WAF block page")
     if status == 403 and not is_browser_user_agent(user_agent):
         return Detection("forbidden", "403 without a browser User-Agent")
-    if status == 200 and _has_noscript(head) and _NOSCRIPT_JS.search(head) \
+    if status == 200 and _NOSCRIPT.search(head) and _NOSCRIPT_JS.search(head) \
             and visible_text_length(head) < 120:
         return Detection("js_shell", "almost no text; <noscript> asks for JavaScript")
     return None
-
-
-def _has_noscript(head: bytes) -> bool:
-    return b"<noscript" in head or b"<noscript" in head.lower()
 
 
 def detect_in_dom(html: str) -> Detection | None:

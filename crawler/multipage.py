@@ -13,7 +13,6 @@ conditional GET that answers 304 is merged from the bytes the archive holds.
 """
 from __future__ import annotations
 
-import codecs
 import hashlib
 import html
 import logging
@@ -32,6 +31,7 @@ from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
 from crawler.items import PageCapture, StatusRecord
+from crawler.middlewares import ascii_safe
 from crawler.pagination import ArticlePages, article_pages
 from pipelines.storage.archive import Archive
 from pipelines.storage.base import ArchiveError
@@ -49,11 +49,6 @@ _STEM = re.compile(r"^([\w.-]+)\.s?html?$", re.I)
 _LINK = re.compile(r"""<a\s[^>]*?\bhref\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))[^>]*>(.{0,300}?)</a\s*>""",
                    re.I | re.S)
 _TAG = re.compile(r"<[^>]*>")
-# Codecs in which an ASCII character of the text is always that one byte of the body, so an ASCII
-# string is in the decoded page only if its bytes are in the body (a GBK or Big5 trail byte may look
-# like ASCII: that only makes the byte test say "maybe", and the text decides).
-_ASCII_SAFE = {"utf_8", "utf_8_sig", "gb18030", "gbk", "gb2312", "big5", "big5hkscs", "cp950",
-               "iso8859_1", "cp1252", "ascii", "euc_jp", "euc_kr"}
 
 
 def announced(response: TextResponse) -> ArticlePages | None:
@@ -65,7 +60,8 @@ def announced(response: TextResponse) -> ArticlePages | None:
     stem, base = m.group(1), m.group(1).rsplit("_", 1)[0]
     # t…_123.html links t…_123_1.html; a later page t…_123_2.html links t…_123.html
     needles = ("createPageHTML", f"{stem}_", *((f"{base}.",) if base != stem else ()))
-    if not _mentions(response, needles):  # most pages: their bytes tell, no decoding on this core
+    # most pages: their bytes tell, no decoding on this core
+    if not _mentions(response, needles, shared=base):
         return None
     text = response.text
     linked = f"{stem}_" in text or (base != stem and f"{base}." in text)
@@ -74,15 +70,24 @@ def announced(response: TextResponse) -> ArticlePages | None:
     return article_pages(text, response.url, _sibling_links(text, base) if linked else [])
 
 
-def _mentions(response: TextResponse, needles: tuple[str, ...]) -> bool:
-    """Whether the page may name one of `needles`: False only when it surely does not."""
-    try:
-        codec = codecs.lookup(response.encoding).name
-    except LookupError:
+def _mentions(response: TextResponse, needles: tuple[str, ...], shared: str = "") -> bool:
+    """Whether the page may name one of `needles`: False only when it surely does not. The needles
+    that begin with `shared` are looked for where it occurs: one scan of the body for them all."""
+    if not ascii_safe(response.encoding) or not all(n.isascii() for n in needles):
         return True
-    if codec.replace("-", "_") not in _ASCII_SAFE or not all(n.isascii() for n in needles):
+    body = response.body
+    grouped = tuple(n.encode("ascii") for n in needles if shared and n.startswith(shared))
+    if any(n.encode("ascii") in body for n in needles if not (shared and n.startswith(shared))):
         return True
-    return any(n.encode("ascii") in response.body for n in needles)
+    if not grouped:
+        return False
+    key = shared.encode("ascii")
+    at = body.find(key)
+    while at >= 0:
+        if body.startswith(grouped, at):
+            return True
+        at = body.find(key, at + 1)
+    return False
 
 
 def _sibling_links(text: str, base: str) -> list[tuple[str, str]]:

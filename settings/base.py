@@ -51,6 +51,10 @@ ARTICLE_MAX_PAGES = 50
 DOWNLOADER_MIDDLEWARES = {
     # Runs after HttpCompressionMiddleware (590) has un-gzipped the body, before the spider.
     "crawler.middlewares.EncodingDecisionMiddleware": 580,
+    # Scrapy's meta-refresh redirects (METAREFRESH_* settings), without decoding every page to look
+    # for one; after the encoding decision (580), as Scrapy's own ran.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.MetaRefreshMiddleware": 579,
     "crawler.failures.FailureLedger": 610,  # final failures by reason → failed/* stats (issue 8)
     # Challenges and JS-only shells → the browser (issue 6): one sees decompressed bodies, the other
     # a 302-to-itself that sets a cookie before RedirectMiddleware (600) turns it into a duplicate.
@@ -71,8 +75,12 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "crawler.extensions.RunSummary": 500,
 }
+# Scrapy's MemoryStatsCollector without its per-attribute Python hook (crawler/stats.py).
+STATS_CLASS = "crawler.stats.StatsCollector"
 RUN_SUMMARY_FILE = None
 
+# `scrapy crawl` raises the root and `scrapy` loggers to the lowest level a log handler wants (this
+# one, unless another handler wants less), so records no handler emits are not built at all.
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGSTATS_INTERVAL = 30.0
 FEED_EXPORT_ENCODING = "utf-8"

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -11,7 +13,7 @@ from demo.content import COLUMNS
 from pipelines.storage import open_store
 from pipelines.storage.archive import Archive
 from pipelines.storage.warc import read_response
-from tests.conftest import S3, Portal, crawl, run_scrapy
+from tests.conftest import PROJECT, S3, Portal, crawl, run_scrapy
 
 pytestmark = pytest.mark.e2e
 
@@ -65,6 +67,41 @@ def test_crawl_demo_into_local_folder(demo_portal: Portal, tmp_path: Path) -> No
 
 
 @pytest.mark.s3
+def test_debug_log_level_still_logs_every_page(demo_portal: Portal, tmp_path: Path) -> None:
+    # `scrapy crawl` raises the loggers to the lowest level a handler wants (crawler/commands/
+    # crawl.py): at LOG_LEVEL=DEBUG that is DEBUG, so the per-page debug lines are all there.
+    result = crawl("demo", demo_portal.sites_dir, (tmp_path / "archive").as_uri(), tmp_path,
+                   settings={"LOG_LEVEL": "DEBUG"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    n = len(demo_portal.portal.all_articles())
+    assert len(re.findall(r"\[pipelines\.archive\] DEBUG: archived ", result.stderr)) == n
+    assert len(re.findall(r"\[scrapy\.core\.scraper\] DEBUG: Scraped from <200 ", result.stderr)) == n
+    assert "[scrapy.core.engine] DEBUG: Crawled (200)" in result.stderr
+
+
+@pytest.mark.parametrize(("level", "debug_handler", "debug_enabled"), [
+    ("INFO", False, False), ("DEBUG", False, True), ("INFO", True, True)])
+def test_loggers_refuse_only_records_no_handler_wants(level: str, debug_handler: bool,
+                                                      debug_enabled: bool) -> None:
+    # In a fresh process, as `scrapy crawl` does it: Scrapy's logging, then the floor.
+    code = "\n".join([
+        "import logging, sys",
+        "from scrapy.utils.log import configure_logging",
+        "from crawler.commands.crawl import refuse_unseen_records",
+        f"configure_logging({{'LOG_LEVEL': {level!r}}})",
+        *(["logging.getLogger('crawler').addHandler(logging.StreamHandler(sys.stdout))"]
+          if debug_handler else []),
+        f"refuse_unseen_records({level!r})",
+        "for name in ('scrapy.core.engine', 'pipelines.archive', 'crawler.multipage'):",
+        "    print(name, logging.getLogger(name).isEnabledFor(logging.DEBUG),",
+        "          logging.getLogger(name).isEnabledFor(logging.INFO))",
+    ])
+    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == [w for name in ("scrapy.core.engine", "pipelines.archive", "crawler.multipage")
+                   for w in (name, str(debug_enabled), "True")]
+
+
 def test_crawl_demo_into_s3(demo_portal: Portal, s3: S3, tmp_path: Path) -> None:
     result = crawl("demo", demo_portal.sites_dir, s3.uri(), tmp_path, extra_env=s3.env())
     assert result.returncode == 0, result.stderr[-3000:]

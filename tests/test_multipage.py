@@ -286,3 +286,17 @@ def test_the_byte_test_never_misses_what_the_text_names(before: str, after: str,
     response = HtmlResponse("http://www.example.gov.cn/a/t20240101_1.html", body=body, encoding=codec)
     if needle in response.text:
         assert _mentions(response, (needle,))
+    # as `announced` asks: the sibling needles looked for where their shared stem occurs
+    needles = ("createPageHTML", "t20240101_1_", "t20240101.")
+    if any(n in response.text for n in needles):
+        assert _mentions(response, needles, shared="t20240101")
+
+
+def test_the_shared_stem_alone_is_no_mention() -> None:
+    needles = ("createPageHTML", "t20240101_1_", "t20240101.")
+    body = b"t20240101_1 t20240101 <a href=t20240101_2>t20240101_1_x"
+    response = HtmlResponse("http://www.example.gov.cn/a/t20240101_1.html", body=body, encoding="utf-8")
+    assert _mentions(response, needles, shared="t20240101")  # the last one names t20240101_1_
+    response = response.replace(body=body[:-3])
+    assert not _mentions(response, needles, shared="t20240101")
+    assert _mentions(response.replace(body=body[:-3] + b" t20240101.html"), needles, shared="t20240101")

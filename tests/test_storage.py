@@ -1,12 +1,15 @@
 """One contract for every storage backend: the local folder and moto's S3 server over HTTP."""
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pipelines.storage import ArchiveError, ArchiveStore, NotFound, open_store
+from pipelines.storage.files import TMP_PREFIX, write_atomic
 from tests.conftest import S3
 
 
@@ -61,6 +64,36 @@ def test_local_put_leaves_no_temporary_files(tmp_path: Path) -> None:
     store = open_store(tmp_path.as_uri())
     store.put("a/b/c", b"1" * 100_000)
     assert sorted(p.name for p in (tmp_path / "a/b").iterdir()) == ["c"]
+
+
+def test_local_put_passes_temporary_names_left_by_a_killed_process(tmp_path: Path) -> None:
+    # A process with this pid (an earlier one, killed mid-write) left temporary files behind: the
+    # write takes another name, and listings never show them.
+    store = open_store(tmp_path.as_uri())
+    store.put("a/b/first", b"1")
+    left = [tmp_path / "a/b" / f"{TMP_PREFIX}{os.getpid()}-{n}" for n in range(1000)]
+    for path in left:
+        path.write_bytes(b"half")
+    store.put("a/b/c", b"whole")
+    assert store.get("a/b/c") == b"whole"
+    assert list(store.list("a/")) == ["a/b/c", "a/b/first"]
+
+
+def test_local_put_remakes_a_folder_removed_under_it(tmp_path: Path) -> None:
+    store = open_store(tmp_path.as_uri())
+    store.put("a/b/c", b"1")
+    shutil.rmtree(tmp_path / "a")
+    store.put("a/b/d", b"2")
+    assert list(store.list("a/")) == ["a/b/d"]
+
+
+def test_failed_atomic_write_leaves_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "t"
+    with pytest.raises(TypeError):
+        write_atomic(str(target), "not bytes")  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(FileNotFoundError):  # without make_folder a missing folder is an error
+        write_atomic(str(tmp_path / "none" / "t"), b"x")
 
 
 def test_unknown_scheme_and_bad_uris_are_clear_errors(tmp_path: Path) -> None:

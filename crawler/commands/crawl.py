@@ -7,6 +7,7 @@ request is sent.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
@@ -28,4 +29,26 @@ class Command(ScrapyCrawl):
                 print(f"crawl not started: {exc}", file=sys.stderr)
                 self.exitcode = 1
                 return
+        refuse_unseen_records(self.settings.get("LOG_LEVEL"))
         super().run(args, opts)
+
+
+def refuse_unseen_records(log_level: str | int) -> None:
+    """Make the root and `scrapy` loggers refuse records that no handler would emit.
+
+    Scrapy leaves the root logger at NOTSET (its own `scrapy` logger at DEBUG) and filters at its
+    handler, so every `logger.debug` of a page (Scrapy's "Crawled", "Scraped from", ours) builds a
+    LogRecord that is then thrown away. The loggers are raised to the lowest level of any handler
+    there (NullHandlers aside) and LOG_LEVEL (the level Scrapy's log counter will count at): with
+    LOG_LEVEL=DEBUG, or any handler that wants DEBUG, nothing changes."""
+    floor = logging.getLevelName(log_level) if isinstance(log_level, str) else log_level
+    if not isinstance(floor, int):
+        return  # not a level name: Scrapy will say so
+    loggers = [logging.root, *(lg for lg in logging.root.manager.loggerDict.values()
+                               if isinstance(lg, logging.Logger))]
+    for handler in (h for lg in loggers for h in lg.handlers):
+        if not isinstance(handler, logging.NullHandler):
+            floor = min(floor, handler.level)
+    for logger in (logging.root, logging.getLogger("scrapy")):
+        if logger.level < floor:
+            logger.setLevel(floor)

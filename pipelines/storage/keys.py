@@ -10,6 +10,7 @@ the Simplified page's key.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -31,6 +32,9 @@ class BadURL(ValueError):
     """Not an absolute http(s) URL."""
 
 
+# Cached: a crawl asks for one URL's canonical form several times (its index lookup, its archive
+# write, the index update on the reactor thread), and w3lib's canonicalize_url is not cheap.
+@functools.lru_cache(maxsize=4096)
 def canonical_url(url: str) -> tuple[str, str | None]:
     """(canonical URL, mirror variant or None). Raises BadURL for anything but absolute http(s)."""
     url = url.strip()

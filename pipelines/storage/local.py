@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from pipelines.storage.base import ArchiveError, NotFound, check_key, register
+from pipelines.storage.files import TMP_PREFIX, write_atomic
 
 
 @register("file")
@@ -19,6 +20,7 @@ class LocalStore:
             raise ArchiveError(f"ARCHIVE_URI {uri!r}: a file URI needs an absolute path (file:///…)")
         self.uri = uri
         self.root = Path(unquote(parts.path))
+        self._root = str(self.root)
 
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
@@ -32,17 +34,9 @@ class LocalStore:
             raise ArchiveError(f"archive {self.uri} is not writable: {exc}") from exc
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
-        path = self._path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.replace(tmp, path)
-            except BaseException:
-                os.unlink(tmp)
-                raise
+            # Strings, not Paths: this runs twice per page. The key's folder is made on first use.
+            write_atomic(os.path.join(self._root, check_key(key)), data, make_folder=True)
         except OSError as exc:
             raise ArchiveError(f"cannot write {key} to {self.uri}: {exc}") from exc
 
@@ -68,5 +62,5 @@ class LocalStore:
             dirnames[:] = [d for d in dirnames
                            if (rel + d + "/").startswith(prefix) or prefix.startswith(rel + d + "/")]
             keys.extend(rel + n for n in filenames
-                        if (rel + n).startswith(prefix) and not n.startswith((".tmp-", ".check-")))
+                        if (rel + n).startswith(prefix) and not n.startswith((TMP_PREFIX, ".check-")))
         yield from sorted(keys)

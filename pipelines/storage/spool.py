@@ -32,13 +32,14 @@ import secrets
 import shutil
 import socket
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
 from pipelines.storage.base import ArchiveError
+from pipelines.storage.files import write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -66,17 +67,18 @@ class SpoolRecord:
         return f"{self.fetched_at:%Y%m%d%H%M%S%f}-{digest.hexdigest()[:16]}{SUFFIX}"
 
 
-def _encode(value: Any, blobs: list[bytes]) -> Any:
-    if isinstance(value, bytes):
-        blobs.append(value)
-        return {"__blob__": len(value)}
-    if isinstance(value, datetime):
-        return {"__datetime__": value.isoformat()}
-    if isinstance(value, dict):
-        return {str(k): _encode(v, blobs) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_encode(v, blobs) for v in value]
-    return value
+def _encoder(blobs: list[bytes]) -> Callable[[Any], Any]:
+    """json.dumps' `default`: each bytes value kept aside as a blob, datetimes as ISO 8601. The C
+    encoder calls it in document order (the order `_collect_sizes` reads the head back in)."""
+    def default(value: Any) -> Any:
+        if isinstance(value, bytes):
+            blobs.append(value)
+            return {"__blob__": len(value)}
+        if isinstance(value, datetime):
+            return {"__datetime__": value.isoformat()}
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+    return default
 
 
 def _decode(value: Any, blobs: Iterator[bytes] | None) -> Any:
@@ -103,8 +105,8 @@ def dumps(record: SpoolRecord) -> bytes:
     values (a page, a gzipped WARC) are copied once, and the spool costs the reactor no CPU."""
     blobs: list[bytes] = []
     head = json.dumps({"schema": SCHEMA, "op": record.op, "url": record.url,
-                       "fetched_at": _encode(record.fetched_at, blobs),
-                       "fields": _encode(record.fields, blobs)}, ensure_ascii=False).encode()
+                       "fetched_at": record.fetched_at, "fields": record.fields},
+                      ensure_ascii=False, default=_encoder(blobs)).encode()
     return b"".join([_MAGIC, len(head).to_bytes(4, "big"), head, *blobs])
 
 
@@ -136,7 +138,7 @@ def loads(data: bytes) -> SpoolRecord:
 
 
 def _collect_sizes(value: Any, sizes: list[int]) -> None:
-    """The lengths of the head's blobs, in the order `_encode` met them."""
+    """The lengths of the head's blobs, in the order the encoder met them."""
     if isinstance(value, dict):
         if value.keys() == {"__blob__"}:
             sizes.append(int(value["__blob__"]))
@@ -146,17 +148,6 @@ def _collect_sizes(value: Any, sizes: list[int]) -> None:
     elif isinstance(value, list):
         for v in value:
             _collect_sizes(v, sizes)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def _try_lock(path: Path, create: bool = False) -> IO[bytes] | None:
@@ -193,7 +184,7 @@ class Spool:
             self.base.mkdir(parents=True, exist_ok=True)
             marker = self.base / "ARCHIVE"
             if not marker.exists():
-                _write_atomic(marker, self.archive_uri.encode() + b"\n")
+                write_atomic(str(marker), self.archive_uri.encode() + b"\n")
             # Lock first, then give the folder its name: no other process ever sees it unlocked.
             staging = Path(tempfile.mkdtemp(dir=self.base, prefix=".new-"))
             self._lock = _try_lock(staging / _LOCK, create=True)
@@ -221,7 +212,7 @@ class Spool:
         """Keep a record (atomically: a reader never sees half of one). ArchiveError on disk errors."""
         path = self.path_for(record)
         try:
-            _write_atomic(path, dumps(record))
+            write_atomic(str(path), dumps(record))
         except OSError as exc:
             raise ArchiveError(f"cannot spool {record.url} to {self.dir}: {exc}") from exc
         return path
