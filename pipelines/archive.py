@@ -77,6 +77,14 @@ def warc_gzip_level(settings: BaseSettings) -> int:
     return level
 
 
+def _inline_setting(settings: BaseSettings) -> bool | None:
+    """ARCHIVE_WRITE_INLINE: None (unset or `auto`: the store decides), else a bool."""
+    value = settings.get("ARCHIVE_WRITE_INLINE")
+    if value is None or str(value).strip().lower() in ("", "auto"):
+        return None
+    return settings.getbool("ARCHIVE_WRITE_INLINE")
+
+
 async def _sleep(seconds: float) -> None:
     # The reactor is imported here, not at module level: the spider module imports this one before
     # Scrapy installs its reactor.
@@ -88,8 +96,13 @@ async def _sleep(seconds: float) -> None:
 # -- the pipeline ------------------------------------------------------------------------------------
 class ArchivePipeline:
     def __init__(self, archive: Archive, spool: Spool, stats: StatsCollector, *, attempts: int = 3,
-                 backoff: float = 1.0, retry_interval: float = 10.0, close_wait: float = 60.0) -> None:
+                 backoff: float = 1.0, retry_interval: float = 10.0, close_wait: float = 60.0,
+                 inline: bool | None = None) -> None:
         self.archive = archive
+        # Spool and first write on the reactor thread itself (ARCHIVE_WRITE_INLINE; default: when the
+        # store is a local folder). A thread per write costs the crawler's process more than the
+        # write: the hand-over, and the thread then contending with the reactor for the GIL.
+        self.inline = bool(getattr(archive.store, "local", False)) if inline is None else inline
         self.spool = spool
         self.stats = stats
         self.attempts = max(1, attempts)
@@ -115,7 +128,8 @@ class ArchivePipeline:
                    attempts=settings.getint("ARCHIVE_WRITE_ATTEMPTS", 3),
                    backoff=settings.getfloat("ARCHIVE_RETRY_BACKOFF", 1.0),
                    retry_interval=settings.getfloat("ARCHIVE_SPOOL_RETRY_INTERVAL", 10.0),
-                   close_wait=settings.getfloat("ARCHIVE_SPOOL_CLOSE_WAIT", 60.0))
+                   close_wait=settings.getfloat("ARCHIVE_SPOOL_CLOSE_WAIT", 60.0),
+                   inline=_inline_setting(settings))
 
     async def open_spider(self) -> None:
         """Flush what earlier runs left in the spool (killed, or ended with the archive down) before
@@ -146,15 +160,19 @@ class ArchivePipeline:
 
     async def _archive(self, record: SpoolRecord) -> Result | None:
         """Spool one record, then write it; None when it stays spooled (or was not archivable)."""
-        # Disk, boto3 and the spool block: keep them off the reactor thread. The record is spooled
-        # and its first write attempted in one trip to a thread (the reactor's core is the crawl's
-        # bottleneck); it is in flight from before it is spooled, so no spool retry replays it.
+        # The record is spooled and its first write attempted in one step: on the reactor thread for
+        # a local store (`inline`: ~0.3 ms of disk), else in one trip to a thread, since boto3 blocks
+        # for a network round trip. It is in flight from before it is spooled, so no spool retry
+        # replays it. Retries and spool replays always run in threads (they may wait on the store).
         path = self.spool.path_for(record)
         self._inflight.add(path)
         try:
             try:
-                first = await maybe_deferred_to_future(
-                    deferToThread(self._journal_and_write, record, path, not self._outage))
+                if self.inline:
+                    first = self._journal_and_write(record, path, not self._outage)
+                else:
+                    first = await maybe_deferred_to_future(
+                        deferToThread(self._journal_and_write, record, path, not self._outage))
             except ArchiveError as exc:  # no journal (local disk full?): still try the archive itself
                 self.stats.inc_value("archive/unjournaled")
                 logger.error("%s; writing it to the archive without a spool record", exc)

@@ -21,6 +21,9 @@ class ArchiveStore(Protocol):
     """Objects addressed by `/`-separated keys. `put` is atomic: readers never see half an object."""
 
     uri: str
+    #: Writes go to a disk of this machine: quick enough to make on the caller's own thread (the
+    #: crawl's reactor, ARCHIVE_WRITE_INLINE) instead of handing each to a thread.
+    local: bool
 
     def check(self) -> None:
         """Raise ArchiveError unless the store can be read and written now."""

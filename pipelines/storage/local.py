@@ -14,6 +14,8 @@ from pipelines.storage.files import TMP_PREFIX, write_atomic
 
 @register("file")
 class LocalStore:
+    local = True
+
     def __init__(self, uri: str, **_: Any) -> None:
         parts = urlsplit(uri)
         if parts.netloc not in ("", "localhost"):

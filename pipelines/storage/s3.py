@@ -16,6 +16,8 @@ from pipelines.storage.base import ArchiveError, NotFound, check_key, register
 class S3Store:
     """`s3://bucket/prefix`. Credentials come from the arguments or boto3's usual chain (environment)."""
 
+    local = False
+
     def __init__(self, uri: str, *, endpoint_url: str | None = None, region_name: str | None = None,
                  access_key_id: str | None = None, secret_access_key: str | None = None,
                  session_token: str | None = None, max_attempts: int = 3,
