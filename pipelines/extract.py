@@ -123,8 +123,11 @@ def _pairs(headers: Any) -> list[tuple[str, str]]:
     return [(str(k), str(v)) for k, v in headers]
 
 
-def _watch_parent(parent: int) -> None:
-    """Worker initializer: exit when the crawler is gone, even when it was killed (SIGKILL)."""
+def _watch_parent(parent: int, nice: int = 0) -> None:
+    """Worker initializer: lower the worker's CPU priority by `nice` (EXTRACT_NICE), and exit when the
+    crawler is gone, even when it was killed (SIGKILL)."""
+    if nice > 0:
+        os.nice(nice)
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(1.0)
@@ -133,11 +136,11 @@ def _watch_parent(parent: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _pool(workers: int) -> ProcessPoolExecutor:
+def _pool(workers: int, nice: int = 0) -> ProcessPoolExecutor:
     # spawn: each worker is a fresh interpreter and a direct child of the crawler (a fork would copy
     # the reactor and its threads), and watches that the crawler is still there.
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_watch_parent, initargs=(os.getpid(),))
+                               initializer=_watch_parent, initargs=(os.getpid(), nice))
 
 
 #: How often a page still queued in the pool is looked at, to start its timeout when a worker takes it.
@@ -191,13 +194,18 @@ class ExtractPipeline:
     #: The function run per page: module-level and picklable (tests swap in one that crashes a worker).
     page_function: Callable[..., PageResult] = staticmethod(process_page)
 
-    def __init__(self, crawler: Crawler, workers: int, timeout: float, queue: int = 16) -> None:
+    def __init__(self, crawler: Crawler, workers: int, timeout: float, queue: int = 16,
+                 nice: int = 0) -> None:
         assert crawler.stats is not None
         self.crawler = crawler
         self.gzip_level = warc_gzip_level(crawler.settings)
         self.stats: StatsCollector = crawler.stats
         self.workers = workers
         self.timeout = timeout
+        # The workers' niceness (EXTRACT_NICE): the reactor is the crawl's one serial stage, so when
+        # the cores are all busy it goes first and the workers take what it leaves; they never wait
+        # on it for more than the pages already queued to them.
+        self.nice = max(0, min(19, nice))
         self.pool: ProcessPoolExecutor | None = None
         # Pages handed to the pool at once (EXTRACT_QUEUE per worker): a page's result takes tens
         # of milliseconds to come back to the reactor (the pool's result thread, then the reactor's
@@ -215,7 +223,8 @@ class ExtractPipeline:
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
         workers = crawler.settings.getint("EXTRACT_WORKERS", min(2, os.cpu_count() or 1))
         pipeline = cls(crawler, max(0, workers), crawler.settings.getfloat("EXTRACT_TIMEOUT", 60),
-                       crawler.settings.getint("EXTRACT_QUEUE", 16))
+                       crawler.settings.getint("EXTRACT_QUEUE", 16),
+                       crawler.settings.getint("EXTRACT_NICE", 0))
         crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -233,7 +242,7 @@ class ExtractPipeline:
         self.warm.clear()
 
     def _new_pool(self, workers: int) -> ProcessPoolExecutor:
-        pool = _pool(workers)
+        pool = _pool(workers, self.nice)
         warm: Deferred[bool] = _deferred(pool.submit(_ready))
         warm.addErrback(lambda _failure: False)  # a pool broken while starting shows on first use
         self.warm[id(pool)] = warm

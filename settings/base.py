@@ -65,6 +65,9 @@ DOWNLOADER_MIDDLEWARES = {
 # count), EXTRACT_QUEUE pages handed to it at once per worker, EXTRACT_TIMEOUT seconds per page
 # (counted from when a worker takes the page: waiting behind the others handed over does not count).
 EXTRACT_QUEUE = 16
+# Workers run at this niceness (0-19): when the cores are all busy, the crawler's reactor (the crawl's
+# one serial stage) goes first. bench_e2e: 0.29x -> 0.34x the do-nothing crawl with inline writes.
+EXTRACT_NICE = 10
 ITEM_PIPELINES = {
     "pipelines.encoding.EncodingPipeline": 100,
     "pipelines.extract.ExtractPipeline": 200,

@@ -204,3 +204,20 @@ def test_a_page_the_worker_decides_again_counts_under_its_final_rule() -> None:
     assert provisional["rule"] == "meta" and item.decoding and item.decoding["rule"] == "fallback"
     assert crawler.stats.get_value("encoding/rule/meta") == 0
     assert crawler.stats.get_value("encoding/rule/fallback") == 1
+
+
+def test_workers_run_at_the_niceness_extract_nice_adds() -> None:
+    """EXTRACT_NICE lowers the workers' CPU priority (not the crawler's); 0 leaves it alone."""
+    from pipelines.extract import _pool
+
+    ours = os.nice(0)
+    for nice, expected in ((0, ours), (7, min(19, ours + 7))):
+        pool = _pool(1, nice)
+        try:
+            assert pool.submit(os.nice, 0).result(timeout=60) == expected
+        finally:
+            pool.shutdown()
+    assert os.nice(0) == ours
+    from scrapy.utils.test import get_crawler
+
+    assert ExtractPipeline.from_crawler(get_crawler(settings_dict={"EXTRACT_NICE": 40})).nice == 19
