@@ -6,7 +6,8 @@ Crawls the bench portal (bench/portal_server.py, ~50 KB pages) once with the ful
 with --floor, without its archive stage) and prints, per article page, from the spider's opening
 to its closing: the CPU of each kind of
 thread of the crawler's process (the reactor's; the reactor's thread pool, where the archive
-stage's spool and writes run; the extraction pool's feeder and result threads), and how the
+stage's retries and spool replays run, and its writes when they are not inline, as for S3 or with
+ARCHIVE_WRITE_INLINE=False; the extraction pool's feeder and result threads), and how the
 reactor thread's time divides between waiting for events (epoll), running, and neither: runnable
 but waiting for the GIL or for a core. The extraction workers are separate processes (see
 `bench_e2e` for the process tree's CPU).
