@@ -17,7 +17,8 @@ Stats: `archive/stored`, `archive/outcome/<new|changed|unchanged|removed>`, `arc
 `archive/retried`, `archive/spooled` (records left in the spool after their attempts),
 `archive/flushed` (spooled records written later), `archive/failed/<reason>` (not in the archive
 when the run ended: `unreachable` = still spooled for the next run, `no_original`, or the error's
-class for a record set aside in the spool's quarantine folder).
+class for a record set aside in the spool's quarantine folder), `archive/slow_inline_writes` (inline
+writes that held the reactor longer than SLOW_INLINE_WRITE; the first is also a warning).
 """
 from __future__ import annotations
 
@@ -93,6 +94,10 @@ async def _sleep(seconds: float) -> None:
     await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
 
 
+#: An inline write (ARCHIVE_WRITE_INLINE) longer than this, in seconds, is counted and warned about.
+SLOW_INLINE_WRITE = 1.0
+
+
 # -- the pipeline ------------------------------------------------------------------------------------
 class ArchivePipeline:
     def __init__(self, archive: Archive, spool: Spool, stats: StatsCollector, *, attempts: int = 3,
@@ -113,6 +118,7 @@ class ArchivePipeline:
         self._outage = False  # the archive failed every attempt: spool without trying until it is back
         self._flushing = False
         self._loop: LoopingCall | None = None
+        self._warned_slow = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -169,7 +175,9 @@ class ArchivePipeline:
         try:
             try:
                 if self.inline:
+                    started = time.monotonic()
                     first = self._journal_and_write(record, path, not self._outage)
+                    self._took(time.monotonic() - started)
                 else:
                     first = await maybe_deferred_to_future(
                         deferToThread(self._journal_and_write, record, path, not self._outage))
@@ -183,6 +191,18 @@ class ArchivePipeline:
         if result is not None:
             self._count(result, record_size(record))
         return result
+
+    def _took(self, seconds: float) -> None:
+        """An inline write that held the reactor for longer than SLOW_INLINE_WRITE: counted, and said
+        once per run (every fetch waited for it)."""
+        if seconds < SLOW_INLINE_WRITE:
+            return
+        self.stats.inc_value("archive/slow_inline_writes")
+        if not self._warned_slow:
+            self._warned_slow = True
+            logger.warning("an archive write to %s held the crawl for %.1fs; if that folder is on a "
+                           "slow or network disk, set ARCHIVE_WRITE_INLINE=False to write from a thread",
+                           self.archive.store.uri, seconds)
 
     async def _write_unjournaled(self, record: SpoolRecord) -> Result | None:
         for attempt in range(self.attempts):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from pipelines.storage.spool import Spool
 from tests.test_pool import _crawl_demo, _pipelines
 
 LOG_ENV = "GOVARCHIVE_TEST_WRITE_LOG"
+STALL_ENV = "GOVARCHIVE_TEST_WRITE_STALL"  # seconds the first raw write of the run takes
 
 
 class _LoggingFlakyStore:
@@ -52,6 +54,8 @@ class _LoggingFlakyStore:
                 log.write(f"{where} {'again' if again else 'first'} {'fail' if fail else 'ok'} {key}\n")
         if fail:
             raise ArchiveError(f"injected failure writing {key}")
+        if os.environ.get(STALL_ENV) and key.endswith(".warc.gz") and len(self._seen) == 1:
+            time.sleep(float(os.environ[STALL_ENV]))
         self._store.put(key, data, content_type)
 
 
@@ -63,13 +67,14 @@ class LoggingArchivePipeline(ArchivePipeline):
         return pipeline
 
 
-def _writes(tmp_path: Path, name: str, settings: dict[str, str]) -> tuple[list[list[str]], Any, Any]:
+def _writes(tmp_path: Path, name: str, settings: dict[str, str], env: dict[str, str] | None = None,
+            ) -> tuple[list[list[str]], Any, Any]:
     log = tmp_path / f"writes-{name}.log"
     pipelines = _pipelines("pipelines.extract.ExtractPipeline").replace(
         "pipelines.archive.ArchivePipeline", "tests.test_archive_stage.LoggingArchivePipeline")
     portal, docs, result = _crawl_demo(
         tmp_path, name, {"ITEM_PIPELINES": pipelines, "ARCHIVE_RETRY_BACKOFF": "0.05", **settings},
-        {LOG_ENV: str(log)})
+        {LOG_ENV: str(log), **(env or {})})
     assert len(docs) == len(portal.all_articles()), "every article archived"
     assert all(doc["text"] for doc in docs.values())
     return [line.split() for line in log.read_text("utf-8").splitlines()], result, docs
@@ -92,8 +97,20 @@ def test_local_writes_run_on_the_reactor_thread_and_failures_are_retried_in_a_th
 
 @pytest.mark.e2e
 def test_write_inline_false_keeps_every_write_off_the_reactor_thread(tmp_path: Path) -> None:
-    writes, _, _ = _writes(tmp_path, "threaded", {"ARCHIVE_WRITE_INLINE": "False"})
+    writes, result, _ = _writes(tmp_path, "threaded", {"ARCHIVE_WRITE_INLINE": "False"},
+                                {STALL_ENV: "1.2"})
     assert writes and all(w[0] == "thread" for w in writes)
+    assert "held the crawl" not in result.stderr  # a slow write in a thread holds nothing
+
+
+@pytest.mark.e2e
+def test_a_slow_inline_write_is_counted_and_said_once(tmp_path: Path) -> None:
+    """An inline write that stalls (a slow or network disk) holds every fetch: the run says so once,
+    names the setting that moves writes to a thread, and counts it."""
+    _, result, _ = _writes(tmp_path, "stall", {}, {STALL_ENV: "1.2"})
+    assert result.stderr.count("held the crawl for 1.") == 1
+    assert "ARCHIVE_WRITE_INLINE=False" in result.stderr
+    assert "'archive/slow_inline_writes': 1," in result.stderr
 
 
 def test_the_store_decides_unless_the_setting_does(tmp_path: Path) -> None:
