@@ -78,12 +78,20 @@ def warc_gzip_level(settings: BaseSettings) -> int:
     return level
 
 
-def _inline_setting(settings: BaseSettings) -> bool | None:
-    """ARCHIVE_WRITE_INLINE: None (unset or `auto`: the store decides), else a bool."""
+def write_inline(settings: BaseSettings) -> bool | None:
+    """ARCHIVE_WRITE_INLINE: None (unset or `auto`: the store decides), else a bool; ValueError
+    naming the setting for anything else."""
     value = settings.get("ARCHIVE_WRITE_INLINE")
-    if value is None or str(value).strip().lower() in ("", "auto"):
+    if isinstance(value, bool):
+        return value
+    word = "" if value is None else str(value).strip().lower()
+    if word in ("", "auto"):
         return None
-    return settings.getbool("ARCHIVE_WRITE_INLINE")
+    if word in ("true", "1", "yes", "on"):
+        return True
+    if word in ("false", "0", "no", "off"):
+        return False
+    raise ValueError(f"ARCHIVE_WRITE_INLINE must be auto, true or false, not {value!r}")
 
 
 async def _sleep(seconds: float) -> None:
@@ -135,7 +143,7 @@ class ArchivePipeline:
                    backoff=settings.getfloat("ARCHIVE_RETRY_BACKOFF", 1.0),
                    retry_interval=settings.getfloat("ARCHIVE_SPOOL_RETRY_INTERVAL", 10.0),
                    close_wait=settings.getfloat("ARCHIVE_SPOOL_CLOSE_WAIT", 60.0),
-                   inline=_inline_setting(settings))
+                   inline=write_inline(settings))
 
     async def open_spider(self) -> None:
         """Flush what earlier runs left in the spool (killed, or ended with the archive down) before

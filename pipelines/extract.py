@@ -128,12 +128,26 @@ def _watch_parent(parent: int, nice: int = 0) -> None:
     crawler is gone, even when it was killed (SIGKILL)."""
     if nice > 0:
         os.nice(nice)
+
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(1.0)
         os._exit(1)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def extract_nice(settings: Any) -> int:
+    """EXTRACT_NICE, a niceness to add (0-19); ValueError naming the setting otherwise."""
+    value = settings.get("EXTRACT_NICE", DEFAULT_NICE)
+    nice = int(value) if str(value).strip().isdigit() else -1
+    if not 0 <= nice <= 19:
+        raise ValueError(f"EXTRACT_NICE must be a niceness to add, 0 to 19, not {value!r}")
+    return nice
+
+
+#: EXTRACT_NICE when the settings have none (settings/base.py sets the same).
+DEFAULT_NICE = 10
 
 
 def _pool(workers: int, nice: int = 0) -> ProcessPoolExecutor:
@@ -205,7 +219,7 @@ class ExtractPipeline:
         # The workers' niceness (EXTRACT_NICE): the reactor is the crawl's one serial stage, so when
         # the cores are all busy it goes first and the workers take what it leaves; they never wait
         # on it for more than the pages already queued to them.
-        self.nice = max(0, min(19, nice))
+        self.nice = nice
         self.pool: ProcessPoolExecutor | None = None
         # Pages handed to the pool at once (EXTRACT_QUEUE per worker): a page's result takes tens
         # of milliseconds to come back to the reactor (the pool's result thread, then the reactor's
@@ -224,7 +238,7 @@ class ExtractPipeline:
         workers = crawler.settings.getint("EXTRACT_WORKERS", min(2, os.cpu_count() or 1))
         pipeline = cls(crawler, max(0, workers), crawler.settings.getfloat("EXTRACT_TIMEOUT", 60),
                        crawler.settings.getint("EXTRACT_QUEUE", 16),
-                       crawler.settings.getint("EXTRACT_NICE", 0))
+                       extract_nice(crawler.settings))
         crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline

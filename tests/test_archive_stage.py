@@ -17,7 +17,7 @@ import pytest
 from scrapy.crawler import Crawler
 from scrapy.settings import Settings
 
-from pipelines.archive import ArchivePipeline, _inline_setting
+from pipelines.archive import ArchivePipeline, write_inline
 from pipelines.storage import ArchiveError, open_store
 from pipelines.storage.archive import Archive
 from pipelines.storage.spool import Spool
@@ -114,10 +114,12 @@ def test_a_slow_inline_write_is_counted_and_said_once(tmp_path: Path) -> None:
 
 
 def test_the_store_decides_unless_the_setting_does(tmp_path: Path) -> None:
-    assert _inline_setting(Settings()) is None
-    assert _inline_setting(Settings({"ARCHIVE_WRITE_INLINE": "auto"})) is None
-    assert _inline_setting(Settings({"ARCHIVE_WRITE_INLINE": "False"})) is False
-    assert _inline_setting(Settings({"ARCHIVE_WRITE_INLINE": True})) is True
+    assert write_inline(Settings()) is None
+    assert write_inline(Settings({"ARCHIVE_WRITE_INLINE": "auto"})) is None
+    assert write_inline(Settings({"ARCHIVE_WRITE_INLINE": "False"})) is False
+    assert write_inline(Settings({"ARCHIVE_WRITE_INLINE": True})) is True
+    with pytest.raises(ValueError, match="ARCHIVE_WRITE_INLINE must be auto, true or false, not 'sometimes'"):
+        write_inline(Settings({"ARCHIVE_WRITE_INLINE": "sometimes"}))
     spool = Spool(tmp_path / "spool", "x")
     local = open_store((tmp_path / "archive").as_uri())
     s3 = open_store("s3://bucket/prefix", endpoint_url="http://127.0.0.1:9", region_name="us-east-1",

@@ -134,6 +134,19 @@ def test_a_bad_warc_gzip_level_stops_before_any_request(demo_portal: Portal, tmp
     assert demo_portal.portal.requests == []
 
 
+@pytest.mark.parametrize(("name", "value", "says"), [
+    ("ARCHIVE_WRITE_INLINE", "sometimes", "must be auto, true or false"),
+    ("EXTRACT_NICE", "25", "must be a niceness to add, 0 to 19"),
+])
+def test_a_bad_write_or_worker_setting_stops_before_any_request(
+        demo_portal: Portal, tmp_path: Path, name: str, value: str, says: str) -> None:
+    result = crawl("demo", demo_portal.sites_dir, (tmp_path / "a").as_uri(), tmp_path,
+                   settings={name: value})
+    assert result.returncode == 1
+    assert f"crawl not started: {name} {says}, not '{value}'" in result.stderr
+    assert demo_portal.portal.requests == []
+
+
 def test_raw_warc_is_readable_by_warcio(demo_portal: Portal, tmp_path: Path) -> None:
     uri = (tmp_path / "a").as_uri()
     assert crawl("demo", demo_portal.sites_dir, uri, tmp_path).returncode == 0

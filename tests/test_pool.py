@@ -220,4 +220,7 @@ def test_workers_run_at_the_niceness_extract_nice_adds() -> None:
     assert os.nice(0) == ours
     from scrapy.utils.test import get_crawler
 
-    assert ExtractPipeline.from_crawler(get_crawler(settings_dict={"EXTRACT_NICE": 40})).nice == 19
+    assert ExtractPipeline.from_crawler(get_crawler(settings_dict={"EXTRACT_NICE": 3})).nice == 3
+    for bad in (40, -1, "low"):  # no silent clamping: the setting is named
+        with pytest.raises(ValueError, match="EXTRACT_NICE must be a niceness to add, 0 to 19"):
+            ExtractPipeline.from_crawler(get_crawler(settings_dict={"EXTRACT_NICE": bad}))

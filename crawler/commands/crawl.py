@@ -12,7 +12,8 @@ import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 
-from pipelines.archive import store_from_settings, warc_gzip_level
+from pipelines.archive import store_from_settings, warc_gzip_level, write_inline
+from pipelines.extract import extract_nice
 from pipelines.storage import ArchiveError
 from settings.sites import SiteFileError, load_site
 
@@ -25,6 +26,8 @@ class Command(ScrapyCrawl):
                 load_site(opts.spargs.get("site") or "", self.settings.get("SITES_DIR"))
                 store_from_settings(self.settings).check()
                 warc_gzip_level(self.settings)
+                write_inline(self.settings)
+                extract_nice(self.settings)
             except (SiteFileError, ArchiveError, ValueError) as exc:
                 print(f"crawl not started: {exc}", file=sys.stderr)
                 self.exitcode = 1
