@@ -236,7 +236,7 @@ class ArchivePipeline:
                            write: bool) -> tuple[Result | None, Exception | None] | None:
         """Spool the record (ArchiveError when the spool cannot take it), then, when `write`, make
         the first write attempt: (result, None) or (None, the error). None when not attempted."""
-        self.spool.put(record)
+        self.spool.put(record, path)
         if not write:
             return None
         try:

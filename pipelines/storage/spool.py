@@ -208,9 +208,10 @@ class Spool:
         """Where `put` keeps this record."""
         return self.dir / record.name()
 
-    def put(self, record: SpoolRecord) -> Path:
-        """Keep a record (atomically: a reader never sees half of one). ArchiveError on disk errors."""
-        path = self.path_for(record)
+    def put(self, record: SpoolRecord, path: Path | None = None) -> Path:
+        """Keep a record (atomically: a reader never sees half of one). ArchiveError on disk errors.
+        `path`: the record's `path_for`, when the caller has it already."""
+        path = path or self.path_for(record)
         try:
             write_atomic(str(path), dumps(record))
         except OSError as exc:
