@@ -25,6 +25,7 @@ from tests.test_pool import _crawl_demo, _pipelines
 
 LOG_ENV = "GOVARCHIVE_TEST_WRITE_LOG"
 STALL_ENV = "GOVARCHIVE_TEST_WRITE_STALL"  # seconds the first raw write of the run takes
+NO_SPOOL_ENV = "GOVARCHIVE_TEST_NO_SPOOL"  # the spool refuses the first record (a full local disk)
 
 
 class _LoggingFlakyStore:
@@ -64,6 +65,16 @@ class LoggingArchivePipeline(ArchivePipeline):
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
         pipeline = super().from_crawler(crawler)
         pipeline.archive.store = _LoggingFlakyStore(pipeline.archive.store, os.environ[LOG_ENV])
+        if os.environ.get(NO_SPOOL_ENV):
+            put, refused = pipeline.spool.put, []
+
+            def refuse_first(record: Any, path: Any = None) -> Any:
+                if not refused:
+                    refused.append(record.url)
+                    raise ArchiveError(f"cannot spool {record.url}: injected: no space left on device")
+                return put(record, path)
+
+            pipeline.spool.put = refuse_first  # type: ignore[method-assign]
         return pipeline
 
 
@@ -129,3 +140,14 @@ def test_the_store_decides_unless_the_setting_does(tmp_path: Path) -> None:
     assert ArchivePipeline(Archive(s3), spool, stats).inline is False
     assert ArchivePipeline(Archive(local), spool, stats, inline=False).inline is False
     assert ArchivePipeline(Archive(s3), spool, stats, inline=True).inline is True
+
+
+@pytest.mark.e2e
+def test_a_record_the_spool_refuses_inline_is_still_written(tmp_path: Path) -> None:
+    """The spool refusing a record (a full local disk) on the reactor thread: the error names the
+    page, the record is written to the archive without its journal (from a thread), and counted."""
+    writes, result, _ = _writes(tmp_path, "nospool", {}, {NO_SPOOL_ENV: "1"})
+    assert "writing it to the archive without a spool record" in result.stderr
+    assert "'archive/unjournaled': 1," in result.stderr
+    assert any(w[0] == "thread" for w in writes), "the unjournaled write went to a thread"
+    assert result.summary is not None and not result.summary.get("archive_failed")
