@@ -69,13 +69,19 @@ def store_from_settings(settings: BaseSettings) -> ArchiveStore:
         max_attempts=settings.getint("ARCHIVE_S3_MAX_ATTEMPTS", 3))
 
 
+def bounded_int(settings: BaseSettings, name: str, default: int, low: int, high: int, what: str) -> int:
+    """Setting `name`, a whole number from `low` to `high`; ValueError naming the setting and `what`
+    it must be otherwise."""
+    value = settings.get(name, default)
+    number = int(value) if str(value).strip().isdigit() else low - 1
+    if not low <= number <= high:
+        raise ValueError(f"{name} must be {what}, {low} to {high}, not {value!r}")
+    return number
+
+
 def warc_gzip_level(settings: BaseSettings) -> int:
     """ARCHIVE_WARC_GZIP_LEVEL, a zlib level (0-9); ValueError naming the setting otherwise."""
-    value = settings.get("ARCHIVE_WARC_GZIP_LEVEL", GZIP_LEVEL)
-    level = int(value) if str(value).strip().isdigit() else -1
-    if not 0 <= level <= 9:
-        raise ValueError(f"ARCHIVE_WARC_GZIP_LEVEL must be a zlib level, 0 to 9, not {value!r}")
-    return level
+    return bounded_int(settings, "ARCHIVE_WARC_GZIP_LEVEL", GZIP_LEVEL, 0, 9, "a zlib level")
 
 
 def write_inline(settings: BaseSettings) -> bool | None:

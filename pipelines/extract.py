@@ -33,7 +33,7 @@ from twisted.internet.defer import Deferred, DeferredSemaphore
 
 from crawler.failures import record_failure
 from crawler.items import PageCapture
-from pipelines.archive import warc_gzip_level
+from pipelines.archive import bounded_int, warc_gzip_level
 from pipelines.encoding import decode_page
 from pipelines.extraction import extract_document
 from pipelines.extraction.document import ExtractionError
@@ -139,11 +139,7 @@ def _watch_parent(parent: int, nice: int = 0) -> None:
 
 def extract_nice(settings: Any) -> int:
     """EXTRACT_NICE, a niceness to add (0-19); ValueError naming the setting otherwise."""
-    value = settings.get("EXTRACT_NICE", DEFAULT_NICE)
-    nice = int(value) if str(value).strip().isdigit() else -1
-    if not 0 <= nice <= 19:
-        raise ValueError(f"EXTRACT_NICE must be a niceness to add, 0 to 19, not {value!r}")
-    return nice
+    return bounded_int(settings, "EXTRACT_NICE", DEFAULT_NICE, 0, 19, "a niceness to add")
 
 
 #: EXTRACT_NICE when the settings have none (settings/base.py sets the same).
