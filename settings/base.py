@@ -14,9 +14,11 @@ COMMANDS_MODULE = "crawler.commands"
 # (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, …) are Scrapy's own and reach the S3 backend; credentials
 # belong in the environment, never in this file.
 ARCHIVE_URI = os.environ.get("ARCHIVE_URI") or (PROJECT_DIR / "archive").as_uri()
-# zlib level (0-9) of the raw WARCs' gzip. 3: 0.43 ms per 50 KB page (warcio's own 9: 1.0 ms) for
-# ~5% more bytes than 9 on the bench's pages, ~10% on real ones (../shared/eval/zh-dev).
-ARCHIVE_WARC_GZIP_LEVEL = 3
+# Gzip level (0-9) of the raw WARCs: 1-3 made by ISA-L (python-isal), 0 and 4-9 by zlib. 2: the gzip
+# costs ~0.03 ms per 50 KB page (zlib's 3: 0.35 ms; warcio's own, zlib's 9: 0.87 ms) for ~8% more
+# bytes than zlib's 9 on the bench's pages, ~14% on real ones (../shared/eval/zh-dev); see
+# bench/bench_gzip.py.
+ARCHIVE_WARC_GZIP_LEVEL = 2
 AWS_ENDPOINT_URL = os.environ.get("AWS_ENDPOINT_URL")
 AWS_REGION_NAME = os.environ.get("AWS_REGION_NAME") or os.environ.get("AWS_DEFAULT_REGION")
 ARCHIVE_S3_MAX_ATTEMPTS = 3

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import zlib
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -18,6 +17,8 @@ from typing import Any
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+
+from pipelines.storage.gz import compressor
 
 # Scrapy hands us bodies already de-chunked and decompressed; headers that would no longer describe
 # the stored body keep their value under the replay tools' `X-Archive-Orig-` convention.
@@ -33,9 +34,10 @@ def _status_line(status: int) -> str:
 
 RENDERED_MARK = "browser-rendered-dom"
 
-# zlib level of the WARCs' gzip (ARCHIVE_WARC_GZIP_LEVEL). warcio's own is 9; on 50 KB portal
-# pages 3 costs 0.43 ms a page against 9's 1.0 ms and 6's 0.75, for 5% more bytes than 9.
-GZIP_LEVEL = 3
+# Level of the WARCs' gzip (ARCHIVE_WARC_GZIP_LEVEL; 1-3 by ISA-L, pipelines/storage/gz.py). warcio's
+# own is zlib's 9: on 50 KB portal pages the gzip at ISA-L's 2 costs ~0.03 ms a page, against zlib's 3
+# at 0.35 ms and 9 at 0.87, for 8% more bytes than 9 (bench/bench_gzip.py).
+GZIP_LEVEL = 2
 
 
 class _GzipMembers:
@@ -44,14 +46,14 @@ class _GzipMembers:
 
     def __init__(self, out: io.BytesIO, level: int) -> None:
         self.out, self.level = out, level
-        self.compressor = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        self.compressor = compressor(level)
 
     def write(self, data: bytes) -> None:
         self.out.write(self.compressor.compress(data))
 
     def flush(self) -> None:
         self.out.write(self.compressor.flush())
-        self.compressor = zlib.compressobj(self.level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        self.compressor = compressor(self.level)
 
 
 def gzip_writer(out: io.BytesIO, level: int = GZIP_LEVEL) -> WARCWriter:
