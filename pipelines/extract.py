@@ -15,21 +15,16 @@ kills workers takes no other page with it.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
-import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.defer import Deferred, DeferredSemaphore
+from twisted.internet.defer import Deferred, DeferredList, DeferredSemaphore
 
 from crawler.failures import record_failure
 from crawler.items import PageCapture
@@ -40,6 +35,7 @@ from pipelines.extraction.document import ExtractionError
 from pipelines.extraction.multipage import merge_documents
 from pipelines.repair import repair_document
 from pipelines.storage.warc import GZIP_LEVEL, capture_warc
+from pipelines.workers import BrokenProcessPool, WorkerPool, WorkerTimeout
 
 logger = logging.getLogger(__name__)
 
@@ -123,20 +119,6 @@ def _pairs(headers: Any) -> list[tuple[str, str]]:
     return [(str(k), str(v)) for k, v in headers]
 
 
-def _watch_parent(parent: int, nice: int = 0) -> None:
-    """Worker initializer: lower the worker's CPU priority by `nice` (EXTRACT_NICE), and exit when the
-    crawler is gone, even when it was killed (SIGKILL)."""
-    if nice > 0:
-        os.nice(nice)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
 def extract_nice(settings: Any) -> int:
     """EXTRACT_NICE, a niceness to add (0-19); ValueError naming the setting otherwise."""
     return bounded_int(settings, "EXTRACT_NICE", DEFAULT_NICE, 0, 19, "a niceness to add")
@@ -144,58 +126,6 @@ def extract_nice(settings: Any) -> int:
 
 #: EXTRACT_NICE when the settings have none (settings/base.py sets the same).
 DEFAULT_NICE = 10
-
-
-def _pool(workers: int, nice: int = 0) -> ProcessPoolExecutor:
-    # spawn: each worker is a fresh interpreter and a direct child of the crawler (a fork would copy
-    # the reactor and its threads), and watches that the crawler is still there.
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_watch_parent, initargs=(os.getpid(), nice))
-
-
-#: How often a page still queued in the pool is looked at, to start its timeout when a worker takes it.
-_QUEUE_POLL = 0.5
-
-
-def _reactor() -> Any:
-    from twisted.internet import reactor
-
-    return reactor
-
-
-T = TypeVar("T")
-
-
-def _deferred(future: Future[T]) -> Deferred[T]:
-    """A Deferred fired on the reactor thread when a pool future completes."""
-    d: Deferred[T] = Deferred()
-
-    def done(f: Future[T]) -> None:
-        if f.cancelled():  # the pool was shut down first
-            _reactor().callFromThread(_fire_error, d, BrokenProcessPool("cancelled at shutdown"))
-            return
-        exc = f.exception()
-        if exc is not None:
-            _reactor().callFromThread(_fire_error, d, exc)
-        else:
-            _reactor().callFromThread(_fire, d, f.result())
-
-    future.add_done_callback(done)
-    return d
-
-
-def _fire(d: Deferred[T], result: T) -> None:
-    if not d.called:
-        d.callback(result)
-
-
-def _fire_error(d: Deferred[Any], exc: BaseException) -> None:
-    if not d.called:
-        d.errback(exc)
-
-
-class WorkerTimeout(Exception):
-    """The page took longer than EXTRACT_TIMEOUT in a worker."""
 
 
 class ExtractPipeline:
@@ -216,18 +146,14 @@ class ExtractPipeline:
         # the cores are all busy it goes first and the workers take what it leaves; they never wait
         # on it for more than the pages already queued to them.
         self.nice = nice
-        self.pool: ProcessPoolExecutor | None = None
-        # Pages handed to the pool at once (EXTRACT_QUEUE per worker): a page's result takes tens
-        # of milliseconds to come back to the reactor (the pool's result thread, then the reactor's
-        # turn), during which its slot is held; 4 a worker left the workers idle two thirds of the
-        # time on 50 KB pages. Bounded, so bodies do not pile up (16 x 2 x 50 KB); a page's
-        # EXTRACT_TIMEOUT starts only when the pool takes it off this queue (`_watch`).
+        self.pool: WorkerPool | None = None
+        # Pages handed to the pool at once (EXTRACT_QUEUE per worker): bounded, so bodies do not pile
+        # up (16 x 2 x 50 KB), and enough that a worker always has the next page in its pipe while
+        # the reactor reads the last result. A page's EXTRACT_TIMEOUT starts only when its worker
+        # starts it (pipelines/workers.py).
         self.slots = DeferredSemaphore(max(1, workers) * max(1, queue))
-        self.quarantine: ProcessPoolExecutor | None = None
+        self.quarantine: WorkerPool | None = None
         self.quarantine_slot = DeferredSemaphore(1)
-        # Each pool's warm-up: EXTRACT_TIMEOUT counts from when a started worker takes the page, not
-        # while fresh interpreters spawn and import the extractor (seconds on a loaded machine).
-        self.warm: dict[int, Deferred[bool]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -241,36 +167,14 @@ class ExtractPipeline:
 
     def spider_opened(self) -> None:
         if self.workers:
-            self.pool = self._new_pool(self.workers)
+            self.pool = WorkerPool(self.workers, self.nice)
             logger.info("extraction runs in %d worker processes", self.workers)
 
-    def spider_closed(self) -> None:
-        for pool in (self.pool, self.quarantine):
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+    def spider_closed(self) -> Deferred[Any]:
+        """The workers finish and exit (the spider is closed once every page is done)."""
+        pools = [pool for pool in (self.pool, self.quarantine) if pool is not None]
         self.pool = self.quarantine = None
-        self.warm.clear()
-
-    def _new_pool(self, workers: int) -> ProcessPoolExecutor:
-        pool = _pool(workers, self.nice)
-        warm: Deferred[bool] = _deferred(pool.submit(_ready))
-        warm.addErrback(lambda _failure: False)  # a pool broken while starting shows on first use
-        self.warm[id(pool)] = warm
-        return pool
-
-    async def _until_ready(self, pool: ProcessPoolExecutor) -> None:
-        """Wait for the pool's warm-up (a pool that breaks while starting is the caller's to see)."""
-        warm = self.warm.get(id(pool))
-        if warm is None or warm.called:
-            return
-        done: Deferred[None] = Deferred()
-
-        def passed(result: bool) -> bool:
-            done.callback(None)
-            return result
-
-        warm.addCallback(passed)  # never fails: its errors became False in _new_pool
-        await maybe_deferred_to_future(done)
+        return DeferredList([pool.shutdown() for pool in pools])
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageCapture):
@@ -312,7 +216,7 @@ class ExtractPipeline:
         await maybe_deferred_to_future(self.quarantine_slot.acquire())
         try:
             if self.quarantine is None:
-                self.quarantine = self._new_pool(1)
+                self.quarantine = WorkerPool(1, self.nice)
             quarantine = self.quarantine
             try:
                 return await self._run(quarantine, args)
@@ -322,59 +226,26 @@ class ExtractPipeline:
         finally:
             self.quarantine_slot.release()
 
-    async def _run(self, pool: ProcessPoolExecutor, args: tuple[Any, ...]) -> PageResult:
-        """The page function in `pool`; BrokenProcessPool when a worker died, WorkerTimeout."""
-        await self._until_ready(pool)
+    async def _run(self, pool: WorkerPool, args: tuple[Any, ...]) -> PageResult:
+        """The page function in `pool`; BrokenProcessPool when a worker died, WorkerTimeout (the
+        pool is then broken: its other pages get BrokenProcessPool, and one more try)."""
         try:
-            future = pool.submit(self.page_function, *args)
-        except RuntimeError as exc:  # shut down after breaking
-            raise BrokenProcessPool(str(exc)) from exc
-        d = _deferred(future)
-        timer = self._watch(pool, future, d)
-        try:
-            return await maybe_deferred_to_future(d)
-        finally:
-            if timer[0].active():
-                timer[0].cancel()
+            return await maybe_deferred_to_future(
+                pool.submit(self.page_function, *args, timeout=self.timeout))
+        except WorkerTimeout:
+            self.stats.inc_value("extract/pool/timeout")
+            self._discard(pool)
+            raise
 
-    def _watch(self, pool: ProcessPoolExecutor, future: Future[PageResult],
-               d: Deferred[PageResult]) -> list[Any]:
-        """Arm the page's EXTRACT_TIMEOUT once the pool has taken it off its queue (the future runs:
-        it is in a worker, or next in line for one), so that waiting behind the other pages handed
-        over (EXTRACT_QUEUE per worker) does not count. Until then it is looked at every
-        ``_QUEUE_POLL`` seconds. The current timer is ``[0]``, for the caller to cancel."""
-        timer: list[Any] = [None]
-
-        def check() -> None:
-            if d.called:
-                return
-            if future.running() or future.done():
-                timer[0] = _reactor().callLater(self.timeout, self._hung, pool, d)
-            else:
-                timer[0] = _reactor().callLater(min(_QUEUE_POLL, self.timeout), check)
-
-        check()
-        return timer
-
-    def _hung(self, pool: ProcessPoolExecutor, d: Deferred[PageResult]) -> None:
-        """A worker stuck on one page: fail this page, kill the pool (its other pages are retried)."""
-        self.stats.inc_value("extract/pool/timeout")
-        _fire_error(d, WorkerTimeout(f"extraction took longer than {self.timeout:g}s"))
-        for process in list(getattr(pool, "_processes", {}).values()):
-            process.kill()
-        self._discard(pool)
-
-    def _discard(self, broken: ProcessPoolExecutor) -> None:
+    def _discard(self, broken: WorkerPool) -> None:
         """Replace a broken pool (the quarantine pool is made again when next needed)."""
         if self.pool is broken:
             self.stats.inc_value("extract/pool/restarted")
-            logger.warning("extraction worker pool broke; starting a new one")
-            broken.shutdown(wait=False, cancel_futures=True)
-            self.warm.pop(id(broken), None)
-            self.pool = self._new_pool(self.workers)
+            logger.warning("extraction worker pool broke (%s); starting a new one", broken.broken)
+            broken.shutdown()
+            self.pool = WorkerPool(self.workers, self.nice)
         elif self.quarantine is broken:
-            broken.shutdown(wait=False, cancel_futures=True)
-            self.warm.pop(id(broken), None)
+            broken.shutdown()
             self.quarantine = None
 
     def _lost_worker(self, item: PageCapture, exc: Exception) -> PageCapture:
