@@ -39,11 +39,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipelines.decoding import charset  # noqa: E402
-from pipelines.decoding.charset import decide_encoding  # noqa: E402
-from pipelines.encoding import decode_page  # noqa: E402
+from pipelines.decoding.charset import decide_encoding, decode_page  # noqa: E402
+from pipelines.decoding.repair import repair_document  # noqa: E402
 from pipelines.extraction import extract_document  # noqa: E402
 from pipelines.extraction.document import ExtractionError  # noqa: E402
-from pipelines.repair import repair_document  # noqa: E402
 from tests.encoding_corpus import (  # noqa: E402
     DECODER,
     pages,

@@ -25,7 +25,7 @@ from scrapy.http import HtmlResponse, Request
 
 from crawler.multipage import announced
 from demo.portal import DemoPortal
-from pipelines.extract import process_page
+from pipelines.page import process_page
 
 
 def _paired(a: Callable[[], object], b: Callable[[], object], n: int,

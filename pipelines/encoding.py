@@ -1,9 +1,9 @@
 """Stage 1: bytes to text, with the encoding decision recorded.
 
-`decode_page` is the pure function; it runs inside stage 2's `process_page` (pipelines/extract.py),
-in the extraction worker pool, so decoding costs the crawler's own core nothing. The pipeline class
-only counts what it sees: the decision itself travels with the item (`item.decoding`, made by
-crawler/middlewares.py from the body) and is completed by stage 2.
+`decode_page` (pipelines/decoding/charset.py) is the pure function; it runs inside `process_page`
+(pipelines/page.py), in the extraction workers, so decoding costs the crawler's own core nothing.
+The pipeline class only counts what it sees: the decision itself travels with the item
+(`item.decoding`, made by crawler/middlewares.py from the body) and is completed by stage 2.
 """
 from __future__ import annotations
 
@@ -13,26 +13,6 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from crawler.items import PageCapture
-from pipelines.decoding.charset import EncodingDecision, decide_encoding, decode_body
-
-
-def decode_page(body: bytes, content_type: str | None,
-                decided: dict[str, Any] | None = None) -> tuple[str, EncodingDecision]:
-    """Decode a page; reuse a decision already made by the downloader middleware.
-
-    That decision may be provisional (``decide_encoding(..., provisional=True)``): the body is
-    decoded strictly with it, and decided again in full if a byte does not decode.
-    """
-    if decided:
-        decision = EncodingDecision(**decided)
-        if decision.rule == "fallback":
-            return decode_body(body, decision), decision
-        try:
-            return body.decode(decision.encoding), decision
-        except (UnicodeDecodeError, LookupError):
-            pass
-    decision = decide_encoding(body, content_type)
-    return decode_body(body, decision), decision
 
 
 class EncodingPipeline:

@@ -10,9 +10,9 @@ other connection: one wake-up per result, and no other thread.
     <task pipe>    parent -> worker: frames (length, task id, pickle of (function, args))
     <result pipe>  worker -> parent: frames (length, task id, pickle of ("ok", value) or ("error", exc))
 
-Each worker is a fresh interpreter (`python -m pipelines.workers`, a direct child of the crawler),
-runs its tasks in the order it receives them, lowers its own CPU priority (`nice`), ignores SIGINT
-(the crawler decides when to stop), and exits when the crawler closes its task pipe or is gone.
+Each worker is a fresh interpreter (pipelines/worker_process.py, a direct child of the crawler), runs
+its tasks in the order it receives them, lowers its own CPU priority (`nice`), ignores SIGINT (the
+crawler decides when to stop), and exits when the crawler closes its task pipe or is gone.
 
 Semantics are those of ProcessPoolExecutor, which the extraction stage relied on: a worker that dies
 breaks the pool (every task not done fails with `BrokenProcessPool`, the other workers are killed);
@@ -22,15 +22,11 @@ of its queue), not while it waits behind others. No Scrapy here.
 """
 from __future__ import annotations
 
-import errno
 import fcntl
 import os
 import pickle
-import signal
-import struct
 import subprocess
 import sys
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -40,9 +36,8 @@ from typing import Any
 
 from twisted.internet.defer import Deferred
 
-_FRAME = struct.Struct("!QQ")  # payload length, task id
-_READY = 0  # the task id of the frame a worker sends once it has started
-_PIPE_SIZE = 1 << 20  # a 50 KB page and its ~20 KB result each fit in one write and one read
+from pipelines.worker_process import FRAME, PIPE_SIZE, READY, frame
+
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -51,10 +46,6 @@ __all__ = ["BrokenProcessPool", "WorkerPool", "WorkerTimeout"]
 
 class WorkerTimeout(Exception):
     """The task took longer than its timeout in a worker."""
-
-
-def _frame(task_id: int, payload: bytes) -> bytes:
-    return _FRAME.pack(len(payload), task_id) + payload
 
 
 def _reactor() -> Any:
@@ -104,13 +95,13 @@ class _Worker:
         self.result_r, result_w = os.pipe()
         for fd in (self.task_w, self.result_r):
             try:
-                fcntl.fcntl(fd, _F_SETPIPE_SZ, _PIPE_SIZE)
+                fcntl.fcntl(fd, _F_SETPIPE_SZ, PIPE_SIZE)
             except OSError:  # the default size works, in more reads and writes
                 pass
             os.set_blocking(fd, False)
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "pipelines.workers", str(task_r), str(result_w), str(nice),
+                [sys.executable, "-m", "pipelines.worker_process", str(task_r), str(result_w), str(nice),
                  str(os.getpid())],
                 pass_fds=(task_r, result_w), cwd=PROJECT, stdin=subprocess.DEVNULL)
         finally:
@@ -123,7 +114,7 @@ class _Worker:
         self.writing = False
         self.incoming = bytearray()
         self.closed = False
-        self.send(_READY, pickle.dumps((sys.path, os.getcwd())))
+        self.send(READY, pickle.dumps((sys.path, os.getcwd())))
         _reactor().addReader(self)
 
     # -- the reactor's descriptor interface ----------------------------------------------------
@@ -138,7 +129,7 @@ class _Worker:
 
     def doRead(self) -> None:  # (Twisted's name)
         try:
-            data = os.read(self.result_r, _PIPE_SIZE)
+            data = os.read(self.result_r, PIPE_SIZE)
         except BlockingIOError:
             return
         except OSError:
@@ -148,12 +139,12 @@ class _Worker:
             return
         buffer = self.incoming
         buffer += data
-        while len(buffer) >= _FRAME.size:
-            size, task_id = _FRAME.unpack_from(buffer)
-            end = _FRAME.size + size
+        while len(buffer) >= FRAME.size:
+            size, task_id = FRAME.unpack_from(buffer)
+            end = FRAME.size + size
             if len(buffer) < end:
                 break
-            payload = bytes(buffer[_FRAME.size:end])
+            payload = bytes(buffer[FRAME.size:end])
             del buffer[:end]
             self._answered(task_id, payload)
             if self.closed:
@@ -161,7 +152,7 @@ class _Worker:
 
     # -- tasks ----------------------------------------------------------------------------------
     def send(self, task_id: int, payload: bytes) -> None:
-        self.outgoing.append(memoryview(_frame(task_id, payload)))
+        self.outgoing.append(memoryview(frame(task_id, payload)))
         if not self.writing:
             self.flush()
 
@@ -200,7 +191,7 @@ class _Worker:
                 task.timer = _reactor().callLater(task.timeout, self.pool._timed_out, self, task)
 
     def _answered(self, task_id: int, payload: bytes) -> None:
-        if task_id == _READY:
+        if task_id == READY:
             self.ready = True
             self._started()
             return
@@ -259,7 +250,7 @@ class WorkerPool:
     def __init__(self, workers: int, nice: int = 0) -> None:
         self.broken: str | None = None  # why, once broken or shut down
         self.workers = [_Worker(self, n, nice) for n in range(max(1, workers))]
-        self._next_id = _READY + 1
+        self._next_id = READY + 1
 
     @property
     def pids(self) -> list[int]:
@@ -345,75 +336,3 @@ class WorkerPool:
 
         look()
         return done
-
-
-# -- the worker process ---------------------------------------------------------------------------
-def _read_exactly(source: Any, size: int) -> bytes | None:
-    data = source.read(size)
-    return data if len(data) == size else None
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        try:
-            view = view[os.write(fd, view):]
-        except InterruptedError:
-            continue
-
-
-def _watch_parent(parent: int) -> None:
-    """Exit when the crawler is gone, even while a task runs (it was killed: SIGKILL)."""
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-def _serve(tasks_fd: int, results_fd: int) -> None:
-    source = os.fdopen(tasks_fd, "rb", buffering=_PIPE_SIZE)
-    while True:
-        head = _read_exactly(source, _FRAME.size)
-        if head is None:
-            return  # the crawler closed the pipe: done
-        size, task_id = _FRAME.unpack(head)
-        payload = _read_exactly(source, size)
-        if payload is None:
-            return
-        if task_id == _READY:
-            path, cwd = pickle.loads(payload)
-            sys.path[:] = path
-            os.chdir(cwd)
-            import pipelines.extract  # noqa: F401 - warm: the extractor's imports, before any timeout
-
-            _write_all(results_fd, _frame(_READY, b""))
-            continue
-        try:
-            fn, args = pickle.loads(payload)
-            answer: tuple[str, Any] = ("ok", fn(*args))
-            out = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-        except BaseException as exc:  # every failure goes back to the crawler
-            try:
-                out = pickle.dumps(("error", exc), protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception:  # an exception that does not pickle
-                out = pickle.dumps(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
-        _write_all(results_fd, _frame(task_id, out))
-
-
-def main(argv: list[str]) -> None:
-    tasks_fd, results_fd, nice, parent = (int(a) for a in argv)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the crawler's to handle
-    if nice > 0:
-        os.nice(nice)
-    _watch_parent(parent)
-    try:
-        _serve(tasks_fd, results_fd)
-    except OSError as exc:
-        if exc.errno != errno.EPIPE:
-            raise
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from pipelines.extract import process_page
+from pipelines.page import process_page
 from pipelines.records import write_record
 from pipelines.storage import open_store
 from pipelines.storage.archive import Archive

@@ -8,8 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipelines.decoding import charset
-from pipelines.decoding.charset import EncodingDecision, decide_encoding, decode_body
-from pipelines.encoding import decode_page
+from pipelines.decoding.charset import EncodingDecision, decide_encoding, decode_body, decode_page
 from tests.encoding_corpus import Page, pages, round_trips, simplified_sentences, traditional_sentences
 
 CORPUS = list(pages())

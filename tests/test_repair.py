@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.decoding.glosses import strip_pinyin_glosses
-from pipelines.extract import process_page
-from pipelines.repair import repair_document, traditional_evidence
+from pipelines.decoding.repair import repair_document, traditional_evidence
+from pipelines.page import process_page
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 

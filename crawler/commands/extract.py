@@ -17,9 +17,9 @@ from typing import Any
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from pipelines.encoding import decode_page
+from pipelines.decoding.charset import decode_page
+from pipelines.decoding.repair import repair_document
 from pipelines.extraction import extract_document
-from pipelines.repair import repair_document
 
 
 def extract_page(body: bytes, url: str, content_type: str | None = None,

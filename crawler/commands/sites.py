@@ -24,10 +24,9 @@ from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 
 from crawler.spiders.portal import next_page
-from pipelines.decoding.charset import decide_encoding
-from pipelines.encoding import decode_page
+from pipelines.decoding.charset import decide_encoding, decode_page
+from pipelines.decoding.repair import repair_document
 from pipelines.extraction import extract_document
-from pipelines.repair import repair_document
 from settings.sites import Site, SiteFileError, load_all, load_site
 
 

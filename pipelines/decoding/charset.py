@@ -39,6 +39,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from pipelines.decoding._scoring import plausibility
 
@@ -336,7 +337,7 @@ def decide_encoding(body: bytes, content_type: str | None = None, *,
 
     *provisional*: a GB or Big5 codec counts as decoding strictly when it reads the sample strictly,
     so the decision decodes no body in full but to try UTF-8. Whoever decodes the body next must do
-    so strictly and decide again when that fails (``pipelines.encoding.decode_page`` does): the
+    so strictly and decide again when that fails (``decode_page`` does): the
     downloader middleware decides provisionally, so a page is decoded in full once, in the worker.
     """
     hdr, meta = header_charset(content_type), meta_charset(body)
@@ -441,3 +442,22 @@ def decode_body(body: bytes, decision: EncodingDecision) -> str:
     if last is not None and last[0] is body and last[1] == decision.encoding:
         return last[2]
     return body.decode(decision.encoding, errors="replace")
+
+
+def decode_page(body: bytes, content_type: str | None,
+                decided: dict[str, Any] | None = None) -> tuple[str, EncodingDecision]:
+    """Decode a page; reuse a decision already made by the downloader middleware.
+
+    That decision may be provisional (``decide_encoding(..., provisional=True)``): the body is
+    decoded strictly with it, and decided again in full if a byte does not decode.
+    """
+    if decided:
+        decision = EncodingDecision(**decided)
+        if decision.rule == "fallback":
+            return decode_body(body, decision), decision
+        try:
+            return body.decode(decision.encoding), decision
+        except (UnicodeDecodeError, LookupError):
+            pass
+    decision = decide_encoding(body, content_type)
+    return decode_body(body, decision), decision

@@ -122,7 +122,7 @@ def capture_warc(url: str, status: int, headers: Iterable[tuple[str, str]], body
 
     A plain capture is its response record alone (its request headers go to the document); a
     browser capture keeps the request record beside the server's response and the DOM. Pure and
-    picklable: the extraction workers prepare it (pipelines/extract.py), off the reactor's core."""
+    picklable: the extraction workers prepare it (pipelines/page.py), off the reactor's core."""
     raw = build_warc(url, status, headers, body, fetched_at, request_headers, extra=extra,
                      rendering=rendering, request=rendering is not None, gzip_level=gzip_level)
     return raw, hashlib.sha1(body).hexdigest()
