@@ -18,6 +18,9 @@ of menus, link lists, styles and scripts as varied as real portals' (`_chrome`),
    could bring the crawl to plain Scrapy on this machine. Pages/s
    (articles over the spider's open-to-close time), CPU seconds per page (the crawl's process tree:
    crawler + extraction workers), peak RSS (the process tree, summed, sampled every 0.2 s).
+   The noop and the full crawl run `--pairs` times (3), alternated: the machine's speed drifts from
+   minute to minute (the noop by +-10%), so `e2e_vs_noop` is the median pair's ratio, each pair's is
+   kept (`e2e.pairs`), and the other figures are the median pair's runs.
    The same three crawls again on `--demo-articles` of the demo's own ~3 KB pages (`e2e_demo_pages`).
 2. Storage cost of both archives: bytes per article (raw WARC + document), the split (raw, text,
    metadata), against the page gzip-compressed alone.
@@ -442,6 +445,8 @@ def main() -> None:
     parser.add_argument("--demo-articles", type=int, default=5000,
                         help="the three crawls again on the demo's own ~3 KB pages (0: skip)")
     parser.add_argument("--quick", action="store_true", help="small sizes, to check the harness")
+    parser.add_argument("--pairs", type=int, default=3,
+                        help="noop and full crawls alternated this many times on --articles (median pair)")
     parser.add_argument("--no-floor", dest="floor", action="store_false",
                         help="leave out the floor crawl (the full crawl without its archive stage)")
     parser.add_argument("--e2e-only", type=int, default=0, metavar="REPEATS",
@@ -453,6 +458,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.articles, args.scale, args.s3_captures, args.demo_articles = 600, "300,600", 500, 300
+        args.pairs = 1
     POLITENESS_OFF.extend(args.set)
     if args.e2e_only:
         e2e_only(args.articles, args.e2e_only)
@@ -472,15 +478,30 @@ def main() -> None:
             try:
                 print(f"== {portal.articles} articles of ~50 KB on {portal.base}", flush=True)
                 if size == args.articles:
-                    noop = crawl_baseline(portal, work / "noop", "noop")
-                    _show(noop)
+                    # noop and full alternated, `--pairs` times: the machine's speed drifts from one
+                    # minute to the next (the noop by +-10%), so the ratio is the median pair's.
+                    pairs: list[tuple[Run, Run, Path]] = []
+                    for n in range(max(1, args.pairs)):
+                        noop = crawl_baseline(portal, work / f"noop-{n}", "noop")
+                        _show(noop)
+                        full, archive = crawl_full(portal, work / f"full-{size}-{n}", f"full-{size}")
+                        _show(full)
+                        pairs.append((noop, full, archive))
+                    pairs.sort(key=lambda p: p[1].pages_per_s / p[0].pages_per_s)
+                    noop, full, archive = pairs[len(pairs) // 2]
+                    for _, _, other in pairs:
+                        if other != archive:
+                            shutil.rmtree(other)
+                    print(f"  full/noop per pair: {[round(f.pages_per_s / n.pages_per_s, 3) for n, f, _ in pairs]}"
+                          f", median {full.pages_per_s / noop.pages_per_s:.3f}", flush=True)
                     naive = crawl_baseline(portal, work / "naive", "naive")
                     _show(naive)
                     floor = crawl_floor(portal, work / "floor") if args.floor else None
                     if floor is not None:
                         _show(floor)
-                full, archive = crawl_full(portal, work / f"full-{size}", f"full-{size}")
-                _show(full)
+                else:
+                    full, archive = crawl_full(portal, work / f"full-{size}", f"full-{size}")
+                    _show(full)
                 if size == max(sizes) and size != args.articles:  # is memory growth ours or Scrapy's?
                     noop_big = crawl_baseline(portal, work / "noop-big", "noop")
                     _show(noop_big)
@@ -490,7 +511,10 @@ def main() -> None:
             scale[size] = full.as_dict()
             if size == args.articles:
                 results["e2e"] = {"full": full.as_dict(), "noop": noop.as_dict(), "naive": naive.as_dict(),
-                                  **({"floor": floor.as_dict()} if floor is not None else {})}
+                                  **({"floor": floor.as_dict()} if floor is not None else {}),
+                                  "pairs": [{"noop_pages_per_s": n.pages_per_s, "full_pages_per_s": f.pages_per_s,
+                                             "full_vs_noop": round(f.pages_per_s / n.pages_per_s, 3)}
+                                            for n, f, _ in pairs]}
                 results["storage"] = storage_cost(archive)
                 print("storage:", results["storage"], flush=True)
             if size == max(sizes):
