@@ -291,27 +291,19 @@ class WorkerPool:
 
     def _break(self, why: str) -> None:
         """Kill every worker and fail every task not done with BrokenProcessPool(`why`)."""
-        if self.broken is None:
-            self.broken = why
-        pending: list[_Task] = []
-        for worker in self.workers:
-            worker.close(kill=True)
-            pending.extend(worker.queue)
-            worker.queue.clear()
-        for task in pending:
-            if task.timer is not None and task.timer.active():
-                task.timer.cancel()
-            task.d.errback(BrokenProcessPool(self.broken))
-        self._reap_later()
+        self._end(why, kill=True)
 
     def shutdown(self, wait: float = 5.0) -> Deferred[None]:
         """Let the workers finish and exit (tasks not done fail with BrokenProcessPool); fires once
         they all have, killing those still there after `wait` seconds."""
+        return self._end("the pool was shut down", kill=False, wait=wait)
+
+    def _end(self, why: str, kill: bool, wait: float = 5.0) -> Deferred[None]:
         if self.broken is None:
-            self.broken = "the pool was shut down"
+            self.broken = why
         pending: list[_Task] = []
         for worker in self.workers:
-            worker.close()
+            worker.close(kill=kill)
             pending.extend(worker.queue)
             worker.queue.clear()
         for task in pending:
