@@ -264,7 +264,11 @@ class WorkerPool:
         if self.broken is not None:
             task.d.errback(BrokenProcessPool(self.broken))
             return task.d
-        payload = pickle.dumps((fn, args), protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            payload = pickle.dumps((fn, args), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # arguments a worker cannot be sent: the task's failure
+            task.d.errback(exc)
+            return task.d
         # (a worker whose pipe closed is about to break the pool: its tasks would only fail with it)
         worker = min(self.workers, key=lambda w: (w.closed, len(w.queue)))
         worker.add(task, payload)

@@ -73,7 +73,8 @@ async def scenario(name: str) -> dict[str, Any]:
         big = os.urandom(3 << 20)  # bigger than a pipe: written and read in many pieces
         tasks = [pool.submit(echo, n) for n in range(300)] + [pool.submit(double_bytes, big),
                                                             pool.submit(fail, "no good"),
-                                                            pool.submit(unpicklable), pool.submit(echo, "after")]
+                                                            pool.submit(unpicklable), pool.submit(echo, lambda: None),
+                                                            pool.submit(echo, "after")]
         got = await _outcomes(tasks)
         await maybe_deferred_to_future(pool.shutdown())
         doubled = got[300]
@@ -152,9 +153,10 @@ def test_results_errors_and_big_payloads_come_back_to_their_tasks() -> None:
     result = _run("results")
     assert result["numbers"] == list(range(300))
     assert result["big_ok"], "a 3 MB argument and its 6 MB result, through pipes of 1 MB at most"
-    fail_, unpicklable_, after = result["rest"]
+    fail_, unpicklable_, unsendable, after = result["rest"]
     assert fail_ == ["ValueError", "no good"]
-    assert unpicklable_[0] in ("PicklingError", "RuntimeError", "AttributeError")
+    assert unpicklable_[0] in ("PicklingError", "RuntimeError", "AttributeError"), "a result that cannot come back"
+    assert unsendable[0] in ("PicklingError", "AttributeError"), "an argument that cannot go"
     assert after == ["ok", "after"], "a task's failure leaves the pool working"
     assert result["workers"] == 2 and result["alive"] == [False, False], "shut down: the workers exited"
 
