@@ -208,8 +208,10 @@ class _Worker:
             status, value = "error", exc
         if status == "ok":
             task.d.callback(value)
-        else:
-            task.d.errback(value if isinstance(value, BaseException) else RuntimeError(str(value)))
+        elif isinstance(value, Exception):
+            task.d.errback(value)
+        else:  # SystemExit, KeyboardInterrupt in the worker: the task's failure, not the crawler's exit
+            task.d.errback(RuntimeError(f"{type(value).__name__} in the worker: {value}"))
 
     # -- the end ---------------------------------------------------------------------------------
     def close(self, kill: bool = False) -> None:

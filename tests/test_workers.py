@@ -47,6 +47,10 @@ def unpicklable() -> Any:
     return lambda: None
 
 
+def leave() -> None:
+    raise SystemExit(3)
+
+
 # -- the scenarios (in the subprocess) ------------------------------------------------------------
 async def _outcomes(deferreds: list[Any]) -> list[Any]:
     from scrapy.utils.defer import maybe_deferred_to_future
@@ -66,15 +70,16 @@ async def scenario(name: str) -> dict[str, Any]:
     from pipelines.workers import WorkerPool
     from tests import test_workers as here  # not __main__: the workers import the functions by name
 
-    echo, double_bytes, fail, niceness, nap, die, unpicklable = (
-        here.echo, here.double_bytes, here.fail, here.niceness, here.nap, here.die, here.unpicklable)
+    echo, double_bytes, fail, niceness, nap, die, unpicklable, leave = (
+        here.echo, here.double_bytes, here.fail, here.niceness, here.nap, here.die, here.unpicklable,
+        here.leave)
     if name == "results":
         pool = WorkerPool(2)
         big = os.urandom(3 << 20)  # bigger than a pipe: written and read in many pieces
         tasks = [pool.submit(echo, n) for n in range(300)] + [pool.submit(double_bytes, big),
                                                             pool.submit(fail, "no good"),
                                                             pool.submit(unpicklable), pool.submit(echo, lambda: None),
-                                                            pool.submit(echo, "after")]
+                                                            pool.submit(leave), pool.submit(echo, "after")]
         got = await _outcomes(tasks)
         await maybe_deferred_to_future(pool.shutdown())
         doubled = got[300]
@@ -104,6 +109,19 @@ async def scenario(name: str) -> dict[str, Any]:
         took = time.monotonic() - started
         await maybe_deferred_to_future(pool.shutdown())
         return {"queued": ok, "got": got, "took": took, "alive": [_alive(p) for p in pool.pids]}
+    if name == "sigint":
+        import signal
+
+        from twisted.internet import reactor
+        from twisted.internet.task import deferLater
+
+        pool = WorkerPool(1)
+        task = pool.submit(nap, 1.0, "finished")
+        await maybe_deferred_to_future(deferLater(reactor, 0.5, lambda: None))
+        os.kill(pool.pids[0], signal.SIGINT)  # what a Ctrl-C in the terminal also sends the workers
+        got = await _outcomes([task, pool.submit(echo, "next")])
+        await maybe_deferred_to_future(pool.shutdown())
+        return {"got": got}
     raise ValueError(name)
 
 
@@ -153,7 +171,8 @@ def test_results_errors_and_big_payloads_come_back_to_their_tasks() -> None:
     result = _run("results")
     assert result["numbers"] == list(range(300))
     assert result["big_ok"], "a 3 MB argument and its 6 MB result, through pipes of 1 MB at most"
-    fail_, unpicklable_, unsendable, after = result["rest"]
+    fail_, unpicklable_, unsendable, left, after = result["rest"]
+    assert left == ["RuntimeError", "SystemExit in the worker: 3"], "the crawler does not exit with it"
     assert fail_ == ["ValueError", "no good"]
     assert unpicklable_[0] in ("PicklingError", "RuntimeError", "AttributeError"), "a result that cannot come back"
     assert unsendable[0] in ("PicklingError", "AttributeError"), "an argument that cannot go"
@@ -176,6 +195,12 @@ def test_a_worker_that_dies_breaks_the_pool_and_every_pending_task_fails() -> No
     assert b[0] == c[0] == "BrokenProcessPool", "the other worker's running and queued tasks fail too"
     assert result["after"][0][0] == "BrokenProcessPool"
     assert result["alive"] == [False, False] and "exit status 70" in result["broken"]
+
+
+def test_a_ctrl_c_leaves_the_workers_at_their_pages() -> None:
+    """SIGINT is the crawler's to handle (Scrapy's graceful shutdown waits for the pages in flight):
+    a worker finishes its page and takes the next."""
+    assert _run("sigint")["got"] == [["ok", "finished"], ["ok", "next"]]
 
 
 def test_a_timeout_counts_from_when_the_task_starts_and_breaks_the_pool() -> None:
