@@ -112,7 +112,7 @@ class ExtractPipeline:
             await maybe_deferred_to_future(self.slots.acquire())
             try:
                 result = await self._in_pool_once_retried(args)
-            except (BrokenProcessPool, WorkerTimeout) as exc:
+            except Exception as exc:  # a crash, a timeout, or an error the page code raised there
                 return self._lost_worker(item, exc)
             finally:
                 self.slots.release()
@@ -167,8 +167,14 @@ class ExtractPipeline:
             self.quarantine = None
 
     def _lost_worker(self, item: PageCapture, exc: Exception) -> PageCapture:
-        reason = "timeout" if isinstance(exc, WorkerTimeout) else "worker_crashed"
-        self._failed(item, reason, f"extract: {reason}: {exc or type(exc).__name__}")
+        """No result from the workers: the page goes on to be archived raw, with the reason."""
+        if isinstance(exc, WorkerTimeout):
+            reason, why = "timeout", str(exc)
+        elif isinstance(exc, BrokenProcessPool):
+            reason, why = "worker_crashed", str(exc) or type(exc).__name__
+        else:
+            reason, why = "worker_error", f"{type(exc).__name__}: {exc}"
+        self._failed(item, reason, f"extract: {reason}: {why}")
         return item
 
     def _apply(self, item: PageCapture, result: PageResult) -> None:

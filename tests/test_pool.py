@@ -48,6 +48,19 @@ def slow_everywhere(body: bytes, content_type: str | None, decided: dict[str, An
     return process_page(body, content_type, decided, url, overrides, exchange)
 
 
+def raise_on_marker(body: bytes, content_type: str | None, decided: dict[str, Any] | None, url: str,
+                    overrides: dict[str, str] | None, exchange: dict[str, Any] | None = None) -> PageResult:
+    """process_page, except that it raises (a bug, or a result the worker cannot send back) on the
+    marked URL."""
+    if url.endswith(os.environ.get(MARKER_ENV, "\0")):
+        raise ValueError("a bug in the page code")
+    return process_page(body, content_type, decided, url, overrides, exchange)
+
+
+class RaisingExtractPipeline(ExtractPipeline):
+    page_function = staticmethod(raise_on_marker)
+
+
 class SlowExtractPipeline(ExtractPipeline):
     page_function = staticmethod(slow_everywhere)
 
@@ -148,6 +161,26 @@ def test_worker_crash_archives_the_page_raw_and_loses_nothing(tmp_path: Path) ->
     for path, doc in docs.items():
         assert doc["text"] or path == marked.lstrip("/"), path
     assert "worker pool broke" in result.stderr
+
+
+@pytest.mark.e2e
+def test_a_page_function_that_raises_in_a_worker_archives_the_page_raw(tmp_path: Path) -> None:
+    """An error raised by the page code in a worker (not a crash): that page is archived raw with
+    `extract: worker_error` and the error, and in the ledger; the workers go on with the others."""
+    marked = DemoPortal(per_column=5, per_page=5).articles["gzdt"][1].path
+    portal, docs, result = _crawl_demo(
+        tmp_path, "raise", {"ITEM_PIPELINES": _pipelines("tests.test_pool.RaisingExtractPipeline")},
+        {MARKER_ENV: marked})
+    assert len(docs) == len(portal.all_articles())
+    failed = docs[marked.lstrip("/")]
+    assert failed["text"] is None
+    assert any("worker_error" in e and "ValueError: a bug in the page code" in e for e in failed["errors"])
+    archive = Archive(open_store((tmp_path / "archive-raise").as_uri()))
+    assert archive.raw_response(archive.pick(failed["url"]))[2] == portal.respond(marked)[2]
+    assert result.summary and result.summary["failures"].get("extract_worker_error") == 1
+    for path, doc in docs.items():
+        assert doc["text"] or path == marked.lstrip("/"), path
+    assert "worker pool broke" not in result.stderr
 
 
 @pytest.mark.e2e
