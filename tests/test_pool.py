@@ -142,24 +142,34 @@ def test_pool_and_in_process_archive_the_same_documents(tmp_path: Path) -> None:
     assert "extraction runs in 2 worker processes" in result.stderr
 
 
+def _crawl_with_a_marked_page(tmp_path: Path, name: str, pipeline: str, marked: str
+                              ) -> tuple[dict[str, Any], Any]:
+    """Crawl the demo with `pipeline`, whose page function misbehaves on `marked`: every page is
+    archived, the marked one raw (its bytes as served) and without text, every other with its text.
+    The marked page's document and the crawl's result."""
+    portal, docs, result = _crawl_demo(tmp_path, name, {"ITEM_PIPELINES": _pipelines(pipeline)},
+                                       {MARKER_ENV: marked})
+    assert len(docs) == len(portal.all_articles())
+    doc = docs[marked.lstrip("/")]
+    assert doc["text"] is None
+    archive = Archive(open_store((tmp_path / f"archive-{name}").as_uri()))
+    status, _, body = archive.raw_response(archive.pick(doc["url"]))  # its raw bytes are kept
+    assert status == 200 and body == portal.respond(marked)[2]
+    for path, other in docs.items():
+        assert other["text"] or path == marked.lstrip("/"), path
+    return doc, result
+
+
 @pytest.mark.e2e
 def test_worker_crash_archives_the_page_raw_and_loses_nothing(tmp_path: Path) -> None:
     """A worker dying on one page: that page is archived raw with `extract: worker_crashed`, and in
     the ledger; the pool is replaced; every other page is archived with its text (pages caught in the
     broken pool are retried alone in a quarantine worker)."""
     marked = DemoPortal(per_column=5, per_page=5).articles["gzdt"][2].path
-    portal, docs, result = _crawl_demo(
-        tmp_path, "crash", {"ITEM_PIPELINES": _pipelines("tests.test_pool.CrashingExtractPipeline")},
-        {MARKER_ENV: marked})
-    assert len(docs) == len(portal.all_articles())
-    crashed = docs[marked.lstrip("/")]
-    assert crashed["text"] is None and any("worker_crashed" in e for e in crashed["errors"])
-    archive = Archive(open_store((tmp_path / "archive-crash").as_uri()))
-    status, _, body = archive.raw_response(archive.pick(crashed["url"]))  # its raw bytes are kept
-    assert status == 200 and body == portal.respond(marked)[2]
+    crashed, result = _crawl_with_a_marked_page(tmp_path, "crash", "tests.test_pool.CrashingExtractPipeline",
+                                                marked)
+    assert any("worker_crashed" in e for e in crashed["errors"])
     assert result.summary and result.summary["failures"].get("extract_worker_crashed") == 1
-    for path, doc in docs.items():
-        assert doc["text"] or path == marked.lstrip("/"), path
     assert "worker pool broke" in result.stderr
 
 
@@ -168,18 +178,10 @@ def test_a_page_function_that_raises_in_a_worker_archives_the_page_raw(tmp_path:
     """An error raised by the page code in a worker (not a crash): that page is archived raw with
     `extract: worker_error` and the error, and in the ledger; the workers go on with the others."""
     marked = DemoPortal(per_column=5, per_page=5).articles["gzdt"][1].path
-    portal, docs, result = _crawl_demo(
-        tmp_path, "raise", {"ITEM_PIPELINES": _pipelines("tests.test_pool.RaisingExtractPipeline")},
-        {MARKER_ENV: marked})
-    assert len(docs) == len(portal.all_articles())
-    failed = docs[marked.lstrip("/")]
-    assert failed["text"] is None
+    failed, result = _crawl_with_a_marked_page(tmp_path, "raise", "tests.test_pool.RaisingExtractPipeline",
+                                               marked)
     assert any("worker_error" in e and "ValueError: a bug in the page code" in e for e in failed["errors"])
-    archive = Archive(open_store((tmp_path / "archive-raise").as_uri()))
-    assert archive.raw_response(archive.pick(failed["url"]))[2] == portal.respond(marked)[2]
     assert result.summary and result.summary["failures"].get("extract_worker_error") == 1
-    for path, doc in docs.items():
-        assert doc["text"] or path == marked.lstrip("/"), path
     assert "worker pool broke" not in result.stderr
 
 
