@@ -29,8 +29,8 @@ Cost: plausibility is judged on a sample (``_windows``: the first few hundred no
 from the ``<body`` on, read with each codec), not on full decodings; a codec that cannot read the
 sample is out without decoding the body; a label whose reading is clean Chinese is taken without
 reading its rivals; a family too far behind the leader is never decoded in full. The downloader
-middleware decides *provisionally* (GB/Big5 strictness judged on the sample; the worker decodes the
-body strictly and decides again in full if that fails), so a page is decoded in full once.
+middleware decides *provisionally* (UTF-8, GB and Big5 strictness judged on the sample; the worker
+decodes the body strictly and decides again in full if that fails), so a page is decoded in full once.
 """
 from __future__ import annotations
 
@@ -53,12 +53,12 @@ _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']\s*([A-Za-z0-9_.:
 _HEAD_END = re.compile(rb"</head\s*>|<body[\s>]", re.I)
 _COMMENT = re.compile(rb"<!--.*?-->", re.S)
 _ASCII_RUNS = re.compile(r"[\x00-\x7f]+")
-_ASCII_BYTES = bytes(range(0x80))
 #: Bytes marked by kind: non-ASCII, and bytes no CJK encoding uses inside a character (trail bytes are
 #: 0x40 and up, GB18030's four-byte digits 0x30-0x39), before which a sample window may end without
 #: cutting a character.
 _NON_ASCII_MARK, _OUTSIDE_MARK = b"\x80", b"\x01"
 _BYTE_KINDS = bytes(0x80 if b >= 0x80 else 1 if b < 0x30 or 0x3A <= b < 0x40 else 2 for b in range(256))
+_ASCII_BYTES = bytes(range(0x80))
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
 #: Labels browsers and portals use that Python does not know, or knows under a subset codec.
@@ -96,9 +96,12 @@ TRUSTED_SAMPLE = 32
 #: UTF-8 validity is weak evidence below this many non-ASCII bytes.
 SHORT_UTF8 = 48
 #: The plausibility judgement reads the body this many bytes at a time (from a non-ASCII byte) ...
-_SAMPLE_BYTES = 2048
+_SAMPLE_BYTES = 512
 #: ... until it has this many non-ASCII characters (plenty to tell GB from Big5).
 _SAMPLE_NON_ASCII = 200
+#: The windows are looked for this many bytes at a time (marking a whole 60 KB page by kind cost more
+#: than the rest of a decision).
+_SCAN_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -168,26 +171,45 @@ def _strict(body: bytes, codec: str) -> str | None:
         return None
 
 
-def _windows(body: bytes) -> list[tuple[int, int]]:
-    """The byte ranges plausibility is judged on: from the ``<body`` on (then the head), stretches
-    starting at a non-ASCII byte (ASCII markup and scripts skipped, however long) and ending before a
-    byte no CJK encoding uses inside a character, until they hold ``2 * _SAMPLE_NON_ASCII`` non-ASCII
-    bytes. Every codec reads the same stretches, each starting in step."""
-    marked = body.translate(_BYTE_KINDS)  # then every search is a memchr
+def _windows(body: bytes) -> tuple[list[tuple[int, int]], int]:
+    """The byte ranges plausibility is judged on, and how many non-ASCII bytes they hold: from the
+    ``<body`` on (then the head), stretches starting at a non-ASCII byte (ASCII markup and scripts
+    skipped, however long) and ending before a byte no CJK encoding uses inside a character, until they
+    hold ``2 * _SAMPLE_NON_ASCII`` non-ASCII bytes. Every codec reads the same stretches, each starting
+    in step (and every window holds whole UTF-8 characters: it starts after an ASCII byte and ends
+    before one). When they hold fewer, they hold every non-ASCII byte of the body.
+
+    Only the bytes the windows need are looked at: ASCII is skipped ``_SCAN_BYTES`` at a time
+    (``bytes.isascii``, a word at a time), and only a chunk holding what is looked for is marked by
+    kind (then the search is a memchr)."""
     start = max(body.find(b"<body"), 0)
     found: list[tuple[int, int]] = []
     wanted = 2 * _SAMPLE_NON_ASCII
     for low, high in ((start, len(body)), (0, start)):
         at = low
         while wanted > 0:
-            first = marked.find(_NON_ASCII_MARK, at, high)
+            first = _find_kind(body, at, high, _NON_ASCII_MARK)
             if first < 0:
                 break
-            safe = marked.find(_OUTSIDE_MARK, min(first + _SAMPLE_BYTES, high), high)
+            safe = _find_kind(body, min(first + _SAMPLE_BYTES, high), high, _OUTSIDE_MARK, 256)
             at = high if safe < 0 else safe
             found.append((first, at))
-            wanted -= marked.count(_NON_ASCII_MARK, first, at)
-    return found
+            wanted -= len(body[first:at].translate(None, _ASCII_BYTES))
+    return found, 2 * _SAMPLE_NON_ASCII - wanted
+
+
+def _find_kind(body: bytes, at: int, high: int, mark: bytes, step: int = _SCAN_BYTES) -> int:
+    """The first byte of *body* between *at* and *high* of the kind *mark* (``_BYTE_KINDS``), or -1;
+    looked for *step* bytes at a time."""
+    while at < high:
+        stop = min(at + step, high)
+        piece = body[at:stop]
+        if mark != _NON_ASCII_MARK or not piece.isascii():
+            found = piece.translate(_BYTE_KINDS).find(mark)
+            if found >= 0:
+                return at + found
+        at = stop
+    return -1
 
 
 def _sample(body: bytes, windows: list[tuple[int, int]], codec: str, strict: bool) -> str | None:
@@ -222,19 +244,29 @@ class _Readings:
         self._samples: dict[str, str | None] = {}  # strict readings of the sample, None: it fails
         self._judged: dict[str, tuple[float, int]] = {}
         self._windows: list[tuple[int, int]] | None = None
+        self._non_ascii = 0
+
+    def windows(self) -> list[tuple[int, int]]:
+        if self._windows is None:
+            self._windows, self._non_ascii = _windows(self.body)
+        return self._windows
 
     def _sample(self, codec: str, strict: bool = True) -> str | None:
-        if self._windows is None:
-            self._windows = _windows(self.body)
         if not strict:
-            return _sample(self.body, self._windows, codec, False)
+            return _sample(self.body, self.windows(), codec, False)
         if codec not in self._samples:
-            self._samples[codec] = _sample(self.body, self._windows, codec, True)
+            self._samples[codec] = _sample(self.body, self.windows(), codec, True)
         return self._samples[codec]
+
+    def non_ascii(self) -> int:
+        """How many non-ASCII bytes the sample holds: all of the body's when fewer than
+        ``2 * _SAMPLE_NON_ASCII``."""
+        self.windows()
+        return self._non_ascii
 
     def text(self, codec: str) -> str | None:
         if codec not in self._text:
-            if codec != "utf-8" and codec in _FAMILY and not self.sample_strict(codec):
+            if codec in _FAMILY and not self.sample_strict(codec):
                 self._text[codec] = None
             else:
                 self._text[codec] = _strict(self.body, codec)
@@ -266,9 +298,9 @@ class _Readings:
         return self._text.get(codec)
 
     def strict(self, codec: str) -> bool:
-        """Whether *codec* decodes the body strictly; when provisional, a GB or Big5 codec need only
-        read the sample strictly (the worker checks the rest)."""
-        if self.provisional and codec in _FAMILY and codec != "utf-8":
+        """Whether *codec* decodes the body strictly; when provisional, a candidate codec (UTF-8, GB,
+        Big5) need only read the sample strictly (the worker checks the rest)."""
+        if self.provisional and codec in _FAMILY:
             return self.sample_strict(codec)
         return self.text(codec) is not None
 
@@ -335,8 +367,8 @@ def decide_encoding(body: bytes, content_type: str | None = None, *,
 
     See the module docstring for the rules. Never raises on any bytes or labels.
 
-    *provisional*: a GB or Big5 codec counts as decoding strictly when it reads the sample strictly,
-    so the decision decodes no body in full but to try UTF-8. Whoever decodes the body next must do
+    *provisional*: a UTF-8, GB or Big5 codec counts as decoding strictly when it reads the sample
+    strictly, so the decision decodes no body in full. Whoever decodes the body next must do
     so strictly and decide again when that fails (``decode_page`` does): the
     downloader middleware decides provisionally, so a page is decoded in full once, in the worker.
     """
@@ -363,7 +395,7 @@ def decide_encoding(body: bytes, content_type: str | None = None, *,
     labels = [(rule, codecs_) for rule, codecs_ in labels if codecs_]
     cjk_labels = [(rule, c) for rule, c in labels if c[0] in _FAMILY]
 
-    if readings.text("utf-8") is not None:
+    if readings.strict("utf-8"):
         return _short_utf8_check(body, readings, cjk_labels, made)
     if len({_FAMILY[c[0]] for _, c in cjk_labels}) == 1:
         # One CJK family declared: when its first label that decodes reads as clean Chinese, the rivals
@@ -406,8 +438,7 @@ def _short_utf8_check(body: bytes, readings: _Readings, cjk_labels: list[tuple[s
     text = readings.known("utf-8")
     # A character of n bytes makes n non-ASCII bytes and n - 1 of the difference: enough of it, and
     # the body holds enough non-ASCII bytes without counting them.
-    if (text is not None and len(body) - len(text) >= SHORT_UTF8) or \
-            len(body.translate(None, _ASCII_BYTES)) >= SHORT_UTF8:
+    if (text is not None and len(body) - len(text) >= SHORT_UTF8) or readings.non_ascii() >= SHORT_UTF8:
         return made("utf-8", "utf-8")
     for rule, codecs_ in cjk_labels:
         codec = readings.first_strict(codecs_)
