@@ -19,6 +19,7 @@ with its span in the text as it stood before that repair, the text before and af
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import logging
 import math
@@ -209,6 +210,18 @@ def _gbk_pair_scored(lead: int, trail: int) -> tuple[str, float] | None:
     return None if char is None else (char, char_score(char))
 
 
+class _Pairs(dict[int, "tuple[str, float] | None"]):
+    """``_gbk_pair_scored`` by ``lead << 8 | trail`` (filled on first use)."""
+
+    def __missing__(self, key: int) -> tuple[str, float] | None:
+        pair = self[key] = _gbk_pair_scored(key >> 8, key & 0xFF)
+        return pair
+
+
+_PAIRS = _Pairs()
+_LOST_STRETCH = re.compile("\ufffd+")
+
+
 def _resync_gbk(data: bytes) -> str:
     """The best-reading segmentation of GBK bytes that may be out of step or have lost bytes.
 
@@ -221,6 +234,7 @@ def _resync_gbk(data: bytes) -> str:
     best = [lost] * (size + 1)
     step: list[tuple[int, str]] = [(0, "")] * (size + 1)
     best[0] = 0.0
+    pairs = _PAIRS
     for i in range(size):
         here = best[i]
         if here == lost:
@@ -229,14 +243,14 @@ def _resync_gbk(data: bytes) -> str:
         # ASCII, or take it and the next as one GBK character.
         if here - SKIP_PENALTY > best[i + 1]:
             best[i + 1] = here - SKIP_PENALTY
-            step[i + 1] = (1, "\ufffd")
+            step[i + 1] = _DROPPED
         byte = data[i]
         if byte < 0x80:
             if here + ASCII_SCORE > best[i + 1]:
                 best[i + 1] = here + ASCII_SCORE
                 step[i + 1] = (1, chr(byte))
         elif i + 1 < size:
-            pair = _gbk_pair_scored(byte, data[i + 1])
+            pair = pairs[byte << 8 | data[i + 1]]
             if pair is not None and here + pair[1] > best[i + 2]:
                 best[i + 2] = here + pair[1]
                 step[i + 2] = (2, pair[0])
@@ -246,8 +260,10 @@ def _resync_gbk(data: bytes) -> str:
         width, char = step[i]
         chars.append(char)
         i -= width
-    text = "".join(reversed(chars))
-    return re.sub("\ufffd+", "\ufffd", text)
+    return _LOST_STRETCH.sub("\ufffd", "".join(reversed(chars)))
+
+
+_DROPPED = (1, "\ufffd")
 
 
 def _strict(encodes: tuple[str, ...], decodes: tuple[str, ...]) -> Callable[[str], str | None]:
@@ -278,21 +294,34 @@ def _gbk_from_big5_char(char: str) -> str | None:
     return _strict(("big5hkscs", "cp950", "big5"), ("gb18030",))(char)
 
 
-def _best_gain_span(run: str, per_char: Callable[[str], str | None]) -> tuple[int, int] | None:
+class _Gains(dict[str, "float | None"]):
+    """What a per-character transform gains in score, character by character: 0.0 for ASCII, None for
+    a character it cannot turn into one character. Filled on first use (one entry per character
+    seen, at most the few tens of thousands a codec holds)."""
+
+    def __init__(self, per_char: Callable[[str], str | None]) -> None:
+        super().__init__()
+        self.per_char = per_char
+
+    def __missing__(self, char: str) -> float | None:
+        gain: float | None = 0.0
+        if char >= "\x80":
+            changed = self.per_char(char)
+            gain = None if changed is None or len(changed) != 1 else char_score(changed) - char_score(char)
+        self[char] = gain
+        return gain
+
+
+def _best_gain_span(run: str, gains: _Gains) -> tuple[int, int] | None:
     """For a transform that works character by character (GBK <-> Big5: two bytes each way), the
-    stretch where transforming gains most in total (max-sum subarray of per-character gains)."""
+    stretch where transforming gains most in total (max-sum subarray of per-character *gains*)."""
     best, best_span = 0.0, None
     total, start = 0.0, 0
-    for i, char in enumerate(run):
-        if char < "\x80":
-            gain = 0.0
-        else:
-            changed = per_char(char)
-            if changed is None or len(changed) != 1:
-                total = 0.0
-                start = i + 1
-                continue
-            gain = char_score(changed) - char_score(char)
+    for i, gain in enumerate(map(gains.__getitem__, run)):
+        if gain is None:
+            total = 0.0
+            start = i + 1
+            continue
         if total <= 0:
             total, start = 0.0, i
         total += gain
@@ -326,9 +355,9 @@ def _resync(encode: str) -> Callable[[str], str | None]:
     return transform
 
 
-#: Transforms that work character by character, so the best span can be computed exactly.
-_PER_CHAR: dict[str, Callable[[str], str | None]] = {"big5>gbk": _big5_from_gbk_char,
-                                                     "gbk>big5": _gbk_from_big5_char}
+#: Transforms that work character by character, so the best span can be computed exactly: their gains.
+_PER_CHAR: dict[str, _Gains] = {"big5>gbk": _Gains(_big5_from_gbk_char),
+                                 "gbk>big5": _Gains(_gbk_from_big5_char)}
 #: (true codec > codec that misread it, transform of the misread text, whether it re-segments bytes)
 _TRANSFORMS: tuple[tuple[str, Callable[[str], str | None], bool], ...] = (
     ("big5>gbk", _strict(("gb18030",), ("big5hkscs", "cp950")), False),
@@ -476,11 +505,22 @@ def _looks_japanese(run: str) -> bool:
     return len(kana) >= 6 and sum(1 for k in kana if k in _PARTICLES) >= 0.3 * len(kana)
 
 
+class _RunScores(dict[str, "float | None"]):
+    """``char_score`` of each non-ASCII character, None for ASCII (filled on first use)."""
+
+    def __missing__(self, char: str) -> float | None:
+        score = self[char] = None if char < "\x80" else char_score(char)
+        return score
+
+
+_RUN_SCORES = _RunScores()
+
+
 @functools.lru_cache(maxsize=256)
 def _repair_cjk_run(run: str) -> tuple[int, int, _Candidate] | None:
     """The repair of one CJK run (first pass), if any. Cached: a title repeats its text's first line,
     and a footer or a name repeats over a site's pages."""
-    scores: list[float | None] = [None if c < "\x80" else char_score(c) for c in run]
+    scores: list[float | None] = list(map(_RUN_SCORES.__getitem__, run))
     # Every candidate of this first pass must replace two characters scoring below EVIDENCE
     # (``_STRICT_BARS``): a run without two such characters has none to find.
     evidence = sum(1 for s in scores if s is not None and s < EVIDENCE)
@@ -547,15 +587,6 @@ def _repair_cjk(text: str, repairs: list[Repair], only: set[str] | None = None,
     return "".join(out)
 
 
-@functools.cache
-def _suspect_pair() -> re.Pattern[str]:
-    """Two characters that may score below EVIDENCE (``suspect_pattern(EVIDENCE)``) in one CJK run
-    (``_CJK_RUN``: no space between them, nor two ASCII characters in a row)."""
-    inside = r"[^\x00-\x7f\s]"
-    suspect = rf"(?:(?!\s){suspect_pattern(EVIDENCE).pattern})"
-    return re.compile(rf"{suspect}(?:[\x21-\x7e]?{inside})*?[\x21-\x7e]?{suspect}")
-
-
 #: Read backwards (on the reversed text) from a character of a CJK run, what belongs to the same run:
 #: non-ASCII characters, and single joining ASCII characters with a non-ASCII one before them.
 _RUN_BACKWARDS = re.compile(r"(?:[^\x00-\x7f\s]|[\x21-\x7e](?=[^\x00-\x7f\s]))*")
@@ -563,26 +594,31 @@ _RUN_BACKWARDS = re.compile(r"(?:[^\x00-\x7f\s]|[\x21-\x7e](?=[^\x00-\x7f\s]))*"
 
 def _runs_with_suspects(text: str) -> Iterator[re.Match[str]]:
     """The CJK runs (``_CJK_RUN``, as found from the start of the text) that hold two characters that
-    may score below EVIDENCE, the only runs ``_repair_cjk_run`` can repair.
+    may score below EVIDENCE (``suspect_pattern(EVIDENCE)``), the only runs ``_repair_cjk_run`` can
+    repair.
 
-    One regex finds a pair; the run holding it is found by reading back to where the run starts (a
-    non-ASCII character not continuing another, or another and one joining ASCII character), so a long
-    line of clean runs is never walked run by run."""
-    position = 0
-    backwards: str | None = None
-    while True:
-        pair = _suspect_pair().search(text, position)
-        if pair is None:
-            return
-        if backwards is None:
-            backwards = text[::-1]
-        at = len(text) - 1 - pair.start()
-        start = len(text) - _RUN_BACKWARDS.match(backwards, at + 1).end()  # type: ignore[union-attr]
+    One regex pass (in C) finds those characters; the run holding one is found by reading back to
+    where the run starts (a non-ASCII character not continuing another, or another and one joining
+    ASCII character), so a long text of clean runs is never walked run by run."""
+    suspects = [match.start() for match in suspect_pattern(EVIDENCE).finditer(text)]
+    if len(suspects) < 2:
+        return
+    backwards = text[::-1]
+    end = 0  # where the last run looked at ends
+    i = 0
+    while i < len(suspects) - 1:
+        at = suspects[i]
+        if at < end or text[at].isspace():  # in a run already looked at, or in no run
+            i += 1
+            continue
+        start = len(text) - _RUN_BACKWARDS.match(backwards, len(text) - at).end()  # type: ignore[union-attr]
         run = _CJK_RUN.match(text, start)
-        assert run is not None  # text[start] is the pair's first character, or non-ASCII before it
-        position = run.end()
-        if len(suspect_pattern(EVIDENCE).findall(run.group(0))) >= 2:
+        assert run is not None  # text[start] is a non-ASCII character (text[at], or one before it)
+        end = run.end()
+        following = bisect.bisect_left(suspects, end, i)
+        if following - i >= 2:  # the suspects from *at* to the run's end are all in it (no spaces)
             yield run
+        i = following
 
 
 #: What a first pass needs two of: a Latin run two characters scoring at most 1.0 (``_repair_latin``),
