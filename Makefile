@@ -38,7 +38,7 @@ test: setup system-deps
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy crawler pipelines settings retrieval
+	$(BIN)/mypy crawler pipelines settings retrieval bench demo
 
 # Extraction quality gate over the 60 real labelled pages of ../shared/eval/zh-dev, when that folder
 # is there (it is not part of the project; the fixture-corpus gate is in `make test`). Floors are

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import scrapy
 from scrapy.crawler import CrawlerProcess
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 
 from crawler.pagination import trs_next_page
@@ -50,6 +50,7 @@ class BaselineSpider(scrapy.Spider):
             yield scrapy.Request(url, self.parse_list, dont_filter=True, priority=10, meta={"page": 1})
 
     def parse_list(self, response: Response) -> Iterator[scrapy.Request]:
+        assert isinstance(response, TextResponse)  # the portal's list pages are HTML
         for link in self.articles.extract_links(response):
             yield scrapy.Request(link.url, self.parse_article)
         page = response.meta["page"]

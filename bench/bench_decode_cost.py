@@ -65,7 +65,7 @@ def _chrome(rng: random.Random, pool: list[str], size: int) -> tuple[str, str]:
     """(before, after) the article: navigation, a side list of article links, pager scripts, footer,
     about *size* characters of markup in all."""
     nav = "".join(f'<li><a href="/col/col{rng.randint(100, 999)}/index.html">{n}</a></li>\n' for n in _NAV)
-    links = []
+    links: list[str] = []
     while sum(map(len, links)) < size * 0.55:
         title = rng.choice(pool)[:24]
         links.append(f'<li><a href="/art/2024/{rng.randint(1, 12)}/{rng.randint(1, 28)}/'
@@ -134,7 +134,7 @@ def mirror_samples(rng: random.Random) -> list[tuple[str, bytes, str | None, str
 
 
 def zh_dev_samples() -> list[tuple[str, bytes, str | None, str]]:
-    out = []
+    out: list[tuple[str, bytes, str | None, str]] = []
     for path in sorted(ZH_DEV.glob("*.html")):
         meta = path.with_suffix(".json")
         url = json.loads(meta.read_text("utf-8")).get("url") if meta.is_file() else None
@@ -223,18 +223,18 @@ def main() -> None:
     print(f"{'class':10} {'pages':>5} {'KB':>4} {'decode ms':>9} {'repair ms':>9} {'extract ms':>10}"
           f" | {'median':>6} {'p90':>6} {'max':>6}  (ratio (decode+repair)/extraction; target <= 10%)")
     everything: list[float] = []
-    for kind, found in rows.items():
-        ratios = [(d + r) / e for d, r, e, _ in found]
+    for kind, timed in rows.items():
+        ratios = [(d + r) / e for d, r, e, _ in timed]
         everything += ratios
-        print(f"{kind:10} {len(found):5} {statistics.median(f[3] for f in found) / 1e3:4.0f}"
-              f" {statistics.median(f[0] for f in found) * 1e3:9.2f} {statistics.median(f[1] for f in found) * 1e3:9.2f}"
-              f" {statistics.median(f[2] for f in found) * 1e3:10.2f} | {statistics.median(ratios):6.1%}"
+        print(f"{kind:10} {len(timed):5} {statistics.median(f[3] for f in timed) / 1e3:4.0f}"
+              f" {statistics.median(f[0] for f in timed) * 1e3:9.2f} {statistics.median(f[1] for f in timed) * 1e3:9.2f}"
+              f" {statistics.median(f[2] for f in timed) * 1e3:10.2f} | {statistics.median(ratios):6.1%}"
               f" {_quantile(ratios, 0.9):6.1%} {max(ratios):6.1%}")
     print(f"{'all':10} {len(everything):5} {'':4} {'':9} {'':9} {'':10} | {statistics.median(everything):6.1%}"
           f" {_quantile(everything, 0.9):6.1%} {max(everything):6.1%}")
-    found = [f for kind, pages in rows.items() if kind != "no-article" for f in pages]
-    print(f"in total over the {len(found)} pages with an article: decode + repair = "
-          f"{sum(d + r for d, r, _, _ in found) / sum(e for _, _, e, _ in found):.1%} of the extraction time")
+    articles = [f for kind, timed in rows.items() if kind != "no-article" for f in timed]
+    print(f"in total over the {len(articles)} pages with an article: decode + repair = "
+          f"{sum(d + r for d, r, _, _ in articles) / sum(e for _, _, e, _ in articles):.1%} of the extraction time")
     if args.worst:
         print("highest ratios: page, decode ms, repair ms, extract ms")
         for ratio, kind, name, decoded, repaired, extracted in sorted(worst, reverse=True)[:args.worst]:

@@ -273,7 +273,8 @@ def crawl_baseline(portal: Portal, work: Path, mode: str) -> Run:
 def storage_cost(archive: Path) -> dict[str, Any]:
     """Bytes per archived article and the split, against the raw page gzip-compressed alone."""
     store = Archive(open_store(archive.as_uri()))
-    raw = text = meta = doc_total = gzip_raw = page = n = 0
+    raw = doc_total = gzip_raw = page = n = 0
+    text = meta = 0.0
     for doc_path in (archive / "captures").rglob("*.json.gz"):
         doc_bytes = doc_path.read_bytes()
         doc = json.loads(gzip.decompress(doc_bytes))

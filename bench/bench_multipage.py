@@ -20,6 +20,7 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 from scrapy.http import HtmlResponse, Request
 
@@ -32,7 +33,9 @@ def _paired(a: Callable[[], object], b: Callable[[], object], n: int,
             rounds: int) -> tuple[float, float, float]:
     """Median ms per call of `a` and of `b`, and the median of their per-round ratio a/b: the two
     are timed by turns in each round, so that a busy machine slows both alike."""
-    times_a, times_b, ratios = [], [], []
+    times_a: list[float] = []
+    times_b: list[float] = []
+    ratios: list[float] = []
     for _ in range(rounds):
         for fn, out in ((a, times_a), (b, times_b)):
             started = time.perf_counter()
@@ -82,10 +85,10 @@ def main() -> None:
 
     bodies = [portal.respond(split.page_path(p)) for p in range(split.pages)]
     urls = ["http://127.0.0.1:8765" + split.page_path(p) for p in range(split.pages)]
-    parts = [{"url": u, "body": b[2], "content_type": b[1], "decoding": None}
+    parts: list[dict[str, Any]] = [{"url": u, "body": b[2], "content_type": b[1], "decoding": None}
              for u, b in zip(urls[1:], bodies[1:], strict=True)]
     merged_ms, each_ms, ratio = _paired(
-        lambda: process_page(bodies[0][2], bodies[0][1], None, urls[0], {}, parts),
+        lambda: process_page(bodies[0][2], bodies[0][1], None, urls[0], {}, parts=parts),
         lambda: [process_page(b[2], b[1], None, u, {}) for u, b in zip(urls, bodies, strict=True)],
         args.n // 4, args.rounds)
     print(f"merge: first page with its 2 other pages {merged_ms:7.2f} ms   the 3 pages one by one "

@@ -78,7 +78,11 @@ def main() -> None:
     server.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
     print(base, len(portal.all_articles()), flush=True)
     stop = threading.Event()
-    threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+    def wait_for_eof() -> None:
+        sys.stdin.read()
+        stop.set()
+
+    threading.Thread(target=wait_for_eof, daemon=True).start()
     stop.wait()
     server.shutdown()
 

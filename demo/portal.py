@@ -246,8 +246,8 @@ class DemoPortal:
 <div class="editor">（责任编辑：{art.editor}）</div>
 <div class="prenext"><p>上一篇：{prev_l}</p><p>下一篇：{next_l}</p></div>
 </div>"""
-        page = self._page(art.column, f"{art.title}_{name}_{content.SITE_NAME}", body)
-        return page.replace("</title>", "</title>\n" + heads, 1)
+        html_page = self._page(art.column, f"{art.title}_{name}_{content.SITE_NAME}", body)
+        return html_page.replace("</title>", "</title>\n" + heads, 1)
 
     def render_home(self) -> str:
         blocks = []
