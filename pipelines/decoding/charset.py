@@ -351,14 +351,21 @@ def _detect(readings: _Readings, families: list[str]) -> str | None:
 
 
 def _undecodable(body: bytes, codec: str) -> int:
+    """How many bytes of *body* *codec* cannot decode."""
     try:
-        text = body.decode(codec, errors="surrogateescape")
+        escaped = body.decode(codec, errors="surrogateescape")
     except LookupError:
         return len(body)
     except UnicodeDecodeError:
         # UTF-16/32 decoders refuse surrogateescape for some errors; count replacements instead.
         return body.decode(codec, errors="replace").count("\ufffd")
-    return len(_SURROGATE.findall(text))
+    # Each byte that does not decode became one escape (U+DC80-U+DCFF), which UTF-8 with
+    # surrogateescape encodes as one byte and with ignore as none: two encodes in C, where a regex
+    # over the text took 0.4 ms on a 40 KB page.
+    try:
+        return len(escaped.encode("utf-8", "surrogateescape")) - len(escaped.encode("utf-8", "ignore"))
+    except UnicodeEncodeError:  # another surrogate: the codec itself made one
+        return len(_SURROGATE.findall(escaped))
 
 
 def decide_encoding(body: bytes, content_type: str | None = None, *,
