@@ -70,7 +70,9 @@ def _convert(config: str, text: str) -> str:
 _SAMPLE = 2000
 #: Share of the CJK characters OpenCC t2s must change for a text to count as Traditional.
 _TRADITIONAL_SHARE = 0.05
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+#: What is not a CJK character (``_changed_enough`` counts those by removing the rest: one match per
+#: stretch of punctuation or Latin, where matching the characters made one string each, 3x slower).
+_NOT_HAN = re.compile(r"[^\u3400-\u9fff\uf900-\ufaff]+")
 _SLICE = 64
 
 
@@ -149,7 +151,7 @@ def _changed_enough(sample: str, simplified: str) -> bool:
             changed += sum(map(str.__ne__, before, after))
             if changed >= enough:
                 return True
-    return changed >= 2 and changed >= _TRADITIONAL_SHARE * len(_HAN.findall(sample))
+    return changed >= 2 and changed >= _TRADITIONAL_SHARE * len(_NOT_HAN.sub("", sample))
 
 
 def to_simplified(text: str, traditional: bool | None = None) -> str:
