@@ -50,6 +50,25 @@ def test_a_bad_byte_beyond_the_sample_is_caught_by_the_worker() -> None:
     assert text == html[:html.rindex("</p>")] + "\ufffd" + html[html.rindex("</p>"):]
 
 
+def test_counting_undecodable_bytes_with_a_limit_is_exact_up_to_it() -> None:
+    """The last resort counts a rival only until it is out of the running: below the limit the count
+    is the whole one (characters cut by the 4 KB steps included), above it the count says so."""
+    html = "".join(f"<p>{s}</p>\n" for s in simplified_sentences() * 3)
+    body = html.encode("gb18030")
+    assert len(body) > 4 * charset._COUNT_BYTES
+    first, second = body.index(b"\n", 5000) + 1, body.index(b"\n", 9000) + 1  # between characters
+    bad = body[:first] + b"\xff" + body[first:second] + b"\x80" + body[second:]
+    for codec in ("gb18030", "utf-8", "big5hkscs", "cp950"):
+        total = charset._undecodable(bad, codec)
+        assert charset._undecodable(bad, codec, total) == total
+        assert charset._undecodable(bad, codec, 10**9) == total
+        if total > 3:
+            assert 3 < charset._undecodable(bad, codec, 3) <= total
+    assert charset._undecodable(bad, "gb18030", 2) == 2
+    decision = decide_encoding(bad, "text/html; charset=big5")
+    assert (decision.encoding, decision.rule, decision.undecodable_bytes) == ("gb18030", "fallback", 2)
+
+
 def test_decision_records_both_labels() -> None:
     body = '<html><head><meta charset="GB2312"></head><body>中文</body></html>'.encode("gbk")
     decision = decide_encoding(body, "text/html; charset=UTF-8")
