@@ -1,6 +1,7 @@
 """The plausibility score read from the byte table agrees with the scores character by character."""
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +15,7 @@ def _one_by_one(text: str) -> tuple[float, int]:
 
 def test_the_byte_table_holds_every_bmp_characters_score() -> None:
     table = _score_bytes()
-    assert table is not None and len(table) == 0x10000
+    assert len(table) == 0x10000
     assert table[:0x80] == bytes(0x80)
     wrong = [hex(code) for code in range(0x80, 0x10000) if table[code] - _BYTE_OFFSET != char_score(chr(code))]
     assert wrong == []
@@ -35,3 +36,15 @@ def test_plausibility_of_text_beyond_the_table() -> None:
     text = "《𪚥》字考证" + "\U0002a6d6" * 3
     assert plausibility(text) == _one_by_one(text)
     assert plausibility("abc") == (0.0, 0)
+
+
+def test_a_score_table_with_a_fraction_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.decoding import _scoring
+
+    monkeypatch.setattr(_scoring, "char_scores", lambda: {"中": 8.5})
+    _scoring._score_bytes.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="not a whole number"):
+            _scoring._score_bytes()
+    finally:
+        _scoring._score_bytes.cache_clear()

@@ -128,16 +128,17 @@ _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 @functools.cache
-def _score_bytes() -> bytes | None:
+def _score_bytes() -> bytes:
     """Every BMP character's score as one byte (``_BYTE_OFFSET``), ASCII 0: 64 KB, where a dictionary
     of scores spreads over megabytes of hash entries and key strings. A judgement runs right after an
     extraction in a crawl, with the caches full of the extraction's data: each lookup in the dictionary
-    was then a few cache misses (200 characters: 50 -> 16 µs). None if a score is not a small whole
-    number (``plausibility`` then reads the dictionary)."""
+    was then a few cache misses (200 characters: 50 -> 16 µs). ``_build_char_scores`` writes whole
+    scores; a table holding another is refused."""
     scores = {char: score for char, score in char_scores().items() if "\x7f" < char <= "\uffff"}
-    values = {*scores.values(), RARE_HAN_SCORE, SUSPICIOUS_SCORE, FULLWIDTH_SCORE, OTHER_SCORE}
-    if any(v != int(v) or not 0 < v + _BYTE_OFFSET < 256 for v in values):
-        return None
+    for value in {*scores.values(), RARE_HAN_SCORE, SUSPICIOUS_SCORE, FULLWIDTH_SCORE, OTHER_SCORE}:
+        if value != int(value) or not 0 < value + _BYTE_OFFSET < 256:
+            raise ValueError(f"char_scores.txt: score {value} is not a whole number from {1 - _BYTE_OFFSET} "
+                             f"to {255 - _BYTE_OFFSET}; rebuild it with _build_char_scores")
     table = bytearray([int(OTHER_SCORE) + _BYTE_OFFSET]) * 0x10000
     table[:0x80] = bytes(0x80)
 
@@ -155,19 +156,6 @@ def _score_bytes() -> bytes | None:
     return bytes(table)
 
 
-class _Scores(dict[str, float]):
-    """Every character's score, ASCII as 0 (found on first use, then kept)."""
-
-    def __missing__(self, char: str) -> float:
-        score = self[char] = 0.0 if char <= "\x7f" else char_score(char)
-        return score
-
-
-@functools.cache
-def _all_scores() -> _Scores:
-    return _Scores(char_scores())
-
-
 def plausibility(text: str) -> tuple[float, int]:
     """Mean score of the non-ASCII characters of *text* and how many there are (0.0, 0 when none).
 
@@ -177,10 +165,7 @@ def plausibility(text: str) -> tuple[float, int]:
     count = len(text) - len(text.encode("ascii", "ignore"))
     if not count:
         return 0.0, 0
-    table = _score_bytes()
-    if table is None:
-        return sum(map(_all_scores().__getitem__, text)) / count, count
-    mapped = text.translate(table)  # a character beyond the table (IndexError) stays as it is
+    mapped = text.translate(_score_bytes())  # a character beyond the table (IndexError) stays as it is
     try:
         total: float = sum(mapped.encode("latin-1")) - _BYTE_OFFSET * count
     except UnicodeEncodeError:
