@@ -97,3 +97,29 @@ def test_one_conversion_gives_the_judgement_and_the_simplified_form(text: str) -
     traditional, simplified = simplified_form(text)
     assert traditional == _reference_is_traditional(text)  # texts under 2,000 characters: same sample
     assert simplified == (_opencc_t2s(text) if traditional else text)
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=0x3300, max_codepoint=0xFB10) | st.characters(), max_size=60))
+def test_the_cjk_count_reads_the_ranges_the_share_is_of(text: str) -> None:
+    import re
+
+    from pipelines.decoding.mirrors import _han_count
+
+    assert _han_count(text) == len(re.findall("[\u3400-\u9fff\uf900-\ufaff]", text))
+
+
+@pytest.mark.parametrize("changeable", [4, 5, 6])
+def test_a_simplified_text_with_few_changeable_characters_is_judged_without_opencc(
+        changeable: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """100 CJK characters, a few of which t2s changes: Traditional only from 5 on, and OpenCC is not
+    run for a count that cannot reach 5%."""
+    from pipelines.decoding import mirrors
+
+    text = "鎮" * changeable + "的" * (100 - changeable) + "，。 2021 GDP" * 20
+    expected = _reference_is_traditional(text)
+    assert expected == (changeable >= 5)
+    calls: list[str] = []
+    convert = mirrors._convert.__wrapped__
+    monkeypatch.setattr(mirrors, "_convert", lambda config, t: calls.append(t) or convert(config, t))
+    assert is_traditional(text) == expected
+    assert bool(calls) == (changeable >= 5)

@@ -10,6 +10,7 @@ OpenCC (``t2s``/``s2t``) is loaded on first use and cached.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from importlib import resources
 from urllib.parse import urlsplit, urlunsplit
@@ -68,11 +69,9 @@ def _convert(config: str, text: str) -> str:
 
 #: How much of a text ``is_traditional`` looks at.
 _SAMPLE = 2000
-#: Share of the CJK characters OpenCC t2s must change for a text to count as Traditional.
+#: Share of the CJK characters (U+3400-U+9FFF, U+F900-U+FAFF: ``_han_count``) OpenCC t2s must change
+#: for a text to count as Traditional.
 _TRADITIONAL_SHARE = 0.05
-#: What is not a CJK character (``_changed_enough`` counts those by removing the rest: one match per
-#: stretch of punctuation or Latin, where matching the characters made one string each, 3x slower).
-_NOT_HAN = re.compile(r"[^\u3400-\u9fff\uf900-\ufaff]+")
 _SLICE = 64
 
 
@@ -103,10 +102,35 @@ def _changeable(text: str, enough: int | None = None) -> int:
     return count
 
 
+#: The high bytes of the UTF-16 code units of the CJK characters counted: U+3400-U+9FFF and
+#: U+F900-U+FAFF (surrogates, which make the astral characters, are not among them).
+_HAN_HIGH = bytes([*range(0x34, 0xA0), 0xF9, 0xFA])
+_NOT_HAN_HIGH = bytes(b for b in range(256) if b not in _HAN_HIGH)
+
+
+def _han_count(text: str) -> int:
+    """How many characters of *text* are in U+3400-U+9FFF or U+F900-U+FAFF: the high bytes of its UTF-16
+    code units in those ranges, counted in C (5 us on 2,000 characters, where removing the other
+    characters with a regex took 40)."""
+    return len(text.encode("utf-16-be", "surrogatepass")[0::2].translate(None, _NOT_HAN_HIGH))
+
+
 def _may_be_traditional(sample: str) -> bool:
     """False when t2s cannot change two characters of *sample*, as ``_changed_enough`` requires (most
     Simplified pages end here, unconverted); the count stops at two, so Traditional text costs little."""
     return _changeable(sample, 2) >= 2
+
+
+def _can_change_enough(sample: str) -> bool:
+    """False when t2s cannot change as many characters of *sample* as ``_changed_enough`` requires: two,
+    and 5% of its CJK characters (t2s changes no more characters than it can change, and no length).
+
+    A long Simplified text often holds a few characters t2s can change (``乾隆``, ``著``, ``於``); the
+    share rules it out without a conversion. The count stops at 5% of the whole sample (Traditional text:
+    about a hundred matches); only a text short of that has its CJK characters counted."""
+    within = max(2, math.ceil(_TRADITIONAL_SHARE * len(sample)))
+    found = _changeable(sample, within)
+    return found >= within or found >= max(2, math.ceil(_TRADITIONAL_SHARE * _han_count(sample)))
 
 
 def is_traditional(text: str) -> bool:
@@ -115,7 +139,7 @@ def is_traditional(text: str) -> bool:
 
     A text with too few characters t2s can change (most Simplified pages) is not converted."""
     sample = text[:_SAMPLE]
-    if not _may_be_traditional(sample):
+    if not _can_change_enough(sample):
         return False
     return _changed_enough(sample, _convert("t2s", sample))
 
@@ -151,7 +175,7 @@ def _changed_enough(sample: str, simplified: str) -> bool:
             changed += sum(map(str.__ne__, before, after))
             if changed >= enough:
                 return True
-    return changed >= 2 and changed >= _TRADITIONAL_SHARE * len(_NOT_HAN.sub("", sample))
+    return changed >= 2 and changed >= _TRADITIONAL_SHARE * _han_count(sample)
 
 
 def to_simplified(text: str, traditional: bool | None = None) -> str:
