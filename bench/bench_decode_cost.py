@@ -6,7 +6,8 @@ For every page: the encoding decision (the downloader middleware's ``decide_enco
 worker's decode (``decode_page`` with that decision), and stage 3 (``repair_document``: mojibake,
 glosses, Simplified form), against ``extract_document`` on the same page, all timed in the same run,
 each the fastest of ``--reps`` interleaved repetitions (the machine is shared: the minimum is the least
-noisy estimate, and both sides get the same treatment), the garbage collector off while timing. The
+noisy estimate, and both sides get the same treatment), the garbage collector off while timing, and
+glibc's fast bins off as in the extraction workers (``--default-malloc`` keeps them). The
 decision is the middleware's provisional one (the worker's strict decode checks it). The acceptance point (issue 3) is a ratio
 ``(decode + repair) / extraction`` of at most 10% per page, at the median and at p90, in every class;
 the last column gives the share of a class's pages at or under 10%.
@@ -44,6 +45,7 @@ from pipelines.decoding.charset import decide_encoding, decode_page  # noqa: E40
 from pipelines.decoding.repair import repair_document  # noqa: E402
 from pipelines.extraction import extract_document  # noqa: E402
 from pipelines.extraction.document import ExtractionError  # noqa: E402
+from pipelines.worker_process import merge_freed_memory_at_once  # noqa: E402
 from tests.encoding_corpus import (  # noqa: E402
     DECODER,
     pages,
@@ -207,7 +209,11 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="corpus pages per encoding at most")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--worst", type=int, default=0, help="also list the pages with the highest ratios")
+    parser.add_argument("--default-malloc", action="store_true",
+                        help="keep glibc's fast bins (the extraction workers turn them off: "
+                             "pipelines/worker_process.py merge_freed_memory_at_once)")
     args = parser.parse_args()
+    tuned = not args.default_malloc and merge_freed_memory_at_once()
     rng = random.Random(args.seed)
     samples = corpus_samples(rng, args.limit) + mirror_samples(rng) + zh_dev_samples()
     # First use (tables, OpenCC, pypinyin) is a once-per-process cost, not a per-page one.
@@ -223,6 +229,7 @@ def main() -> None:
         empty += not found
         rows[kind if found else "no-article"].append((decoded, repaired, extracted, len(body)))
         worst.append(((decoded + repaired) / extracted, kind, url.rsplit("/", 1)[-1], decoded, repaired, extracted))
+    print(f"malloc: {'as in the extraction workers (fast bins off)' if tuned else 'glibc default (fast bins on)'}")
     print(f"decode + repair vs extract_document, per page, fastest of {args.reps} runs "
           f"({sum(map(len, rows.values()))} pages; no-article: {empty} corpus pages whose article is too short "
           "to extract, which cost their decoding and an extraction that gives up early, no repair)")

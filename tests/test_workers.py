@@ -1,5 +1,5 @@
 """The reactor-driven worker pool (pipelines/workers.py): results, errors, big payloads, niceness,
-a dying worker, timeouts that start only when a task starts, shutdown.
+glibc's fast bins off, a dying worker, timeouts that start only when a task starts, shutdown.
 
 Each scenario runs in a subprocess with Scrapy's asyncio reactor (a reactor runs once per process):
 `python -m tests.test_workers <scenario>` prints one JSON line, which the test reads.
@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -32,6 +34,29 @@ def fail(message: str) -> None:
 
 def niceness() -> tuple[int, int]:
     return os.getpid(), os.nice(0)
+
+
+def freed_small_chunks() -> int | None:
+    """Bytes in glibc's fast bins after 1,000 small chunks are allocated and freed (``mallinfo2``),
+    None where the C library has no ``mallinfo2``."""
+    import ctypes
+
+    libc = ctypes.CDLL(None)
+    if not hasattr(libc, "mallinfo2"):
+        return None
+
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+            "keepcost")]
+
+    libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, (ctypes.c_size_t,)
+    libc.free.argtypes = (ctypes.c_void_p,)
+    libc.mallinfo2.restype = MallInfo2
+    chunks = [libc.malloc(64) for _ in range(1000)]
+    for chunk in chunks:
+        libc.free(chunk)
+    return int(libc.mallinfo2().fsmblks)
 
 
 def nap(seconds: float, value: Any = None) -> Any:
@@ -70,9 +95,9 @@ async def scenario(name: str) -> dict[str, Any]:
     from pipelines.workers import WorkerPool
     from tests import test_workers as here  # not __main__: the workers import the functions by name
 
-    echo, double_bytes, fail, niceness, nap, die, unpicklable, leave = (
+    echo, double_bytes, fail, niceness, nap, die, unpicklable, leave, freed_small_chunks = (
         here.echo, here.double_bytes, here.fail, here.niceness, here.nap, here.die, here.unpicklable,
-        here.leave)
+        here.leave, here.freed_small_chunks)
     if name == "results":
         pool = WorkerPool(2)
         big = os.urandom(3 << 20)  # bigger than a pipe: written and read in many pieces
@@ -88,8 +113,10 @@ async def scenario(name: str) -> dict[str, Any]:
     if name == "nice":
         pool = WorkerPool(2, nice=7)
         got = await _outcomes([pool.submit(niceness) for _ in range(6)])
+        fast_bins = await _outcomes([pool.submit(freed_small_chunks)])
         await maybe_deferred_to_future(pool.shutdown())
-        return {"ours": os.nice(0), "workers": sorted({tuple(g[1]) for g in got}), "pids": pool.pids}
+        return {"ours": os.nice(0), "workers": sorted({tuple(g[1]) for g in got}), "pids": pool.pids,
+                "fast_bins": {"crawler": freed_small_chunks(), "worker": fast_bins[0][1]}}
     if name == "die":
         pool = WorkerPool(2)
         # worker 0: a (1 s), then dies; worker 1: b (3 s, running when 0 dies), then c
@@ -185,6 +212,16 @@ def test_workers_run_at_the_niceness_given_and_the_crawler_keeps_its_own() -> No
     assert result["ours"] == os.nice(0)
     assert {nice for _, nice in result["workers"]} == {min(19, result["ours"] + 7)}
     assert {pid for pid, _ in result["workers"]} <= set(result["pids"])
+
+
+def test_workers_merge_freed_memory_at_once_and_the_crawler_keeps_glibcs_default() -> None:
+    """The workers turn glibc's fast bins off (pipelines/worker_process.py): small chunks an extraction
+    frees are merged as they go, not all at once at the repair's first large allocation."""
+    fast_bins = _run("nice")["fast_bins"]
+    if fast_bins["crawler"] is None:
+        pytest.skip("not glibc: the C library has no mallinfo2, so no fast bins to turn off")
+    assert fast_bins["crawler"] > 32_000, "glibc's default: freed small chunks wait in fast bins"
+    assert fast_bins["worker"] == 0
 
 
 def test_a_worker_that_dies_breaks_the_pool_and_every_pending_task_fails() -> None:
