@@ -177,3 +177,15 @@ def test_runs_looked_at_are_exactly_the_runs_with_two_suspects(text: str) -> Non
 
     plain = [m.span() for m in _CJK_RUN.finditer(text) if len(suspect_pattern(EVIDENCE).findall(m.group())) >= 2]
     assert [m.span() for m in _runs_with_suspects(text)] == plain
+
+
+@given(st.text(alphabet=st.sampled_from("中文國镕堃𠀀ÖÐ»ªéㄗ澹盒\ufffd\ue004a!~（）。"), min_size=1, max_size=30))
+def test_span_means_from_prefix_sums_are_the_spans_own(run: str) -> None:
+    """The candidates' comparison reads each span's mean from the run's prefix sums: the same numbers
+    as scoring the span alone (the scores are whole numbers, so the sums are exact)."""
+    from pipelines.decoding.mojibake import _RUN_SCORES, _Counts, _mean
+
+    counts = _Counts(run, [_RUN_SCORES[c] for c in run])
+    for start in range(len(run)):
+        for end in range(start + 1, len(run) + 1):
+            assert counts.mean(start, end) == _mean(run[start:end])

@@ -26,6 +26,7 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from itertools import accumulate
 
 from pipelines.decoding._scoring import char_score, suspect_pattern
 from pipelines.decoding._scoring import scores as _scores
@@ -128,8 +129,12 @@ def _acceptable(candidate: str, original: str, bars: _Bars = _STRICT_BARS) -> tu
         return None
     if bars.evidence and sum(1 for c in original if c > "\x7f" and char_score(c) < EVIDENCE) < bars.evidence:
         return None
+    return _better(candidate, *_mean(original), bars)
+
+
+def _better(candidate: str, base: float, base_count: int, bars: _Bars) -> tuple[float, float] | None:
+    """``_acceptable`` past its checks on the original, whose ``_mean`` is (*base*, *base_count*)."""
     mean, count = _mean(candidate)
-    base, base_count = _mean(original)
     lost = _lost(candidate)
     if count == 0 or lost * 3 > count or mean - base < bars.margin:
         return None
@@ -234,26 +239,28 @@ def _resync_gbk(data: bytes) -> str:
     best = [lost] * (size + 1)
     step: list[tuple[int, str]] = [(0, "")] * (size + 1)
     best[0] = 0.0
-    pairs = _PAIRS
-    for i in range(size):
-        here = best[i]
-        if here == lost:
-            continue
+    pairs, skip, ascii_score, dropped, ascii_steps = _PAIRS, SKIP_PENALTY, ASCII_SCORE, _DROPPED, _ASCII_STEPS
+    last = size - 1
+    for i, byte in enumerate(data):
+        here = best[i]  # never lost: every position is reached from the one before by a drop
         # The moves in order (a later one must do strictly better): drop the byte, then take it as
         # ASCII, or take it and the next as one GBK character.
-        if here - SKIP_PENALTY > best[i + 1]:
-            best[i + 1] = here - SKIP_PENALTY
-            step[i + 1] = _DROPPED
-        byte = data[i]
+        score = here - skip
+        if score > best[i + 1]:
+            best[i + 1] = score
+            step[i + 1] = dropped
         if byte < 0x80:
-            if here + ASCII_SCORE > best[i + 1]:
-                best[i + 1] = here + ASCII_SCORE
-                step[i + 1] = (1, chr(byte))
-        elif i + 1 < size:
+            score = here + ascii_score
+            if score > best[i + 1]:
+                best[i + 1] = score
+                step[i + 1] = ascii_steps[byte]
+        elif i < last:
             pair = pairs[byte << 8 | data[i + 1]]
-            if pair is not None and here + pair[1] > best[i + 2]:
-                best[i + 2] = here + pair[1]
-                step[i + 2] = (2, pair[0])
+            if pair is not None:
+                score = here + pair[1]
+                if score > best[i + 2]:
+                    best[i + 2] = score
+                    step[i + 2] = (2, pair[0])
     chars: list[str] = []
     i = size
     while i > 0:
@@ -264,6 +271,7 @@ def _resync_gbk(data: bytes) -> str:
 
 
 _DROPPED = (1, "\ufffd")
+_ASCII_STEPS = [(1, chr(byte)) for byte in range(0x80)]
 
 
 def _strict(encodes: tuple[str, ...], decodes: tuple[str, ...]) -> Callable[[str], str | None]:
@@ -383,6 +391,8 @@ def _damage_span(scores: list[float | None]) -> tuple[int, int] | None:
 
 
 _Spans = set[tuple[int, int]]
+#: How far the strict spans' ends move from the suspect stretch's.
+_SHIFTS = (-2, -1, 0, 1, 2)
 
 
 def _spans(scores: list[float | None], span: tuple[int, int]) -> tuple[_Spans, _Spans]:
@@ -390,12 +400,10 @@ def _spans(scores: list[float | None], span: tuple[int, int]) -> tuple[_Spans, _
     and the whole run) and with re-segmentation (widened only over characters that are not clearly
     good, so a good neighbour is never eaten)."""
     size = len(scores)
+    starts = [max(0, span[0] - left) for left in _SHIFTS]
+    ends = [min(size, span[1] + right) for right in _SHIFTS]
     strict = {(0, size)}
-    for left in (-2, -1, 0, 1, 2):
-        for right in (-2, -1, 0, 1, 2):
-            start, end = max(0, span[0] - left), min(size, span[1] + right)
-            if end - start >= 2:
-                strict.add((start, end))
+    strict.update([(start, end) for start in starts for end in ends if end - start >= 2])
 
     def weak(i: int) -> bool:
         score = scores[i]
@@ -461,20 +469,30 @@ def _choose(run: str, found: list[_Found]) -> tuple[int, int, _Candidate] | None
 
 
 class _Counts:
-    """Prefix counts over a run's scores, so whether a span can be accepted at all (``_acceptable``'s
-    checks on the text it replaces: enough non-ASCII characters, enough scoring below EVIDENCE) costs
-    two subtractions."""
+    """Prefix counts and sums over a run's scores, so whether a span can be accepted at all
+    (``_acceptable``'s checks on the text it replaces: enough non-ASCII characters, enough scoring
+    below EVIDENCE) costs two subtractions, and so does its ``_mean``. (The scores are whole numbers,
+    as ``_scoring`` requires: the sums are exact, a difference of two is the span's own sum.)"""
 
-    def __init__(self, scores: list[float | None]) -> None:
-        self.text = [0]
-        self.evidence = [0]
-        for score in scores:
-            self.text.append(self.text[-1] + (score is not None))
-            self.evidence.append(self.evidence[-1] + (score is not None and score < EVIDENCE))
+    def __init__(self, run: str, scores: list[float | None]) -> None:
+        self.text = list(accumulate([score is not None for score in scores], initial=0))
+        self.evidence = list(accumulate([score is not None and score < EVIDENCE for score in scores],
+                                        initial=0))
+        # What _mean counts: the characters neither ASCII nor U+FFFD.
+        counted = [0.0 if score is None or char == "\ufffd" else score
+                   for char, score in zip(run, scores, strict=True)]
+        self.total = list(accumulate(counted, initial=0.0))
+        self.scored = list(accumulate([score is not None and char != "\ufffd"
+                                       for char, score in zip(run, scores, strict=True)], initial=0))
 
     def eligible(self, start: int, end: int, bars: _Bars) -> bool:
         return (self.text[end] - self.text[start] >= bars.length
                 and self.evidence[end] - self.evidence[start] >= bars.evidence)
+
+    def mean(self, start: int, end: int) -> tuple[float, int]:
+        """``_mean`` of the span."""
+        count = self.scored[end] - self.scored[start]
+        return ((self.total[end] - self.total[start]) / count, count) if count else (0.0, 0)
 
 
 def _try(run: str, spans: set[tuple[int, int]], codecs: str, transform: Callable[[str], str | None],
@@ -488,7 +506,8 @@ def _try(run: str, spans: set[tuple[int, int]], codecs: str, transform: Callable
         text = transform(original)
         if text is None or text == original:
             continue
-        verdict = _acceptable(text, original, bars)
+        verdict = (_acceptable(text, original, bars) if counts is None
+                   else _better(text, *counts.mean(start, end), bars))  # counts: eligible, as checked
         if verdict:
             found.append(_Found(verdict[1], start, end, _Candidate(text, codecs, verdict[0]), transform))
 
@@ -534,7 +553,7 @@ def _repair_cjk_run(run: str) -> tuple[int, int, _Candidate] | None:
         _try(run, {(0, len(run))}, "utf-8>gbk", _utf8_strict, _STRICT_BARS, found)
         return _choose(run, found)
     strict_spans, resync_spans = _spans(scores, span)
-    counts = _Counts(scores)
+    counts = _Counts(run, scores)
     for codecs, transform, resyncs in _TRANSFORMS:
         spans = resync_spans if resyncs else strict_spans
         if codecs in _PER_CHAR:
