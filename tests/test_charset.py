@@ -222,3 +222,56 @@ def test_never_raises_and_names_a_codec_that_decodes(body: bytes, content_type: 
     else:
         body.decode(decision.encoding)  # strict
     decode_body(body, decision)
+
+
+# ------------------------------------------------- the sample windows against their plain definition
+
+def _plain_windows(body: bytes) -> tuple[list[tuple[int, int]], int]:
+    """``_windows`` by its docstring, byte by byte."""
+    def outside(byte: int) -> bool:
+        return byte < 0x30 or 0x3A <= byte < 0x40
+
+    start = max(body.find(b"<body"), 0)
+    found: list[tuple[int, int]] = []
+    wanted = 2 * charset._SAMPLE_NON_ASCII
+    for low, high in ((start, len(body)), (0, start)):
+        at = low
+        while wanted > 0:
+            first = next((i for i in range(at, high) if body[i] >= 0x80), -1)
+            if first < 0:
+                break
+            at = next((i for i in range(min(first + charset._SAMPLE_BYTES, high), high) if outside(body[i])), high)
+            found.append((first, at))
+            wanted -= sum(1 for byte in body[first:at] if byte >= 0x80)
+    return found, 2 * charset._SAMPLE_NON_ASCII - wanted
+
+
+_PIECES = st.one_of(
+    st.sampled_from([b"<body>", b"<p>", b"\n", b"1234", b"abc@[]{}"]),
+    st.integers(1, 5000).map(lambda n: b"x" * n),  # ASCII stretches, some longer than a scan step
+    st.binary(min_size=1, max_size=40).map(lambda data: bytes(b | 0x80 for b in data)),
+    st.sampled_from([*("镇江市人民政府".encode(codec) for codec in ("gb18030", "utf-8")),
+                     *("鎮江經濟".encode(codec) for codec in ("gb18030", "big5", "utf-8"))]),
+)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_PIECES, max_size=60).map(b"".join))
+def test_windows_are_those_of_their_plain_definition(body: bytes) -> None:
+    assert charset._windows(body) == _plain_windows(body)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_PIECES, max_size=60).map(b"".join), st.sampled_from(charset.CANDIDATES), st.booleans())
+def test_a_sample_reads_each_window_as_if_alone(body: bytes, codec: str, strict: bool) -> None:
+    windows = charset._windows(body)[0]
+    pieces = []
+    for low, high in windows:
+        try:
+            pieces.append(body[low:high].decode(codec))
+        except UnicodeDecodeError:
+            if strict:
+                assert charset._sample(body, windows, codec, strict) is None
+                return
+            pieces.append(body[low:high].decode(codec, errors="replace"))
+    assert charset._sample(body, windows, codec, strict) == "\n".join(pieces)

@@ -53,11 +53,10 @@ _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']\s*([A-Za-z0-9_.:
 _HEAD_END = re.compile(rb"</head\s*>|<body[\s>]", re.I)
 _COMMENT = re.compile(rb"<!--.*?-->", re.S)
 _ASCII_RUNS = re.compile(r"[\x00-\x7f]+")
-#: Bytes marked by kind: non-ASCII, and bytes no CJK encoding uses inside a character (trail bytes are
-#: 0x40 and up, GB18030's four-byte digits 0x30-0x39), before which a sample window may end without
-#: cutting a character.
-_NON_ASCII_MARK, _OUTSIDE_MARK = b"\x80", b"\x01"
-_BYTE_KINDS = bytes(0x80 if b >= 0x80 else 1 if b < 0x30 or 0x3A <= b < 0x40 else 2 for b in range(256))
+_NON_ASCII_BYTE = re.compile(rb"[\x80-\xff]")
+#: The bytes no CJK encoding uses inside a character (trail bytes are 0x40 and up, GB18030's four-byte
+#: digits 0x30-0x39), before which a sample window may end without cutting a character.
+_OUTSIDE_BYTE = re.compile(rb"[\x00-\x2f\x3a-\x3f]")
 _ASCII_BYTES = bytes(range(0x80))
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
@@ -183,52 +182,48 @@ def _windows(body: bytes) -> tuple[list[tuple[int, int]], int]:
     before one). When they hold fewer, they hold every non-ASCII byte of the body.
 
     Only the bytes the windows need are looked at: ASCII is skipped ``_SCAN_BYTES`` at a time
-    (``bytes.isascii``, a word at a time), and only a chunk holding what is looked for is marked by
-    kind (then the search is a memchr)."""
+    (``bytes.isascii``, a word at a time), and a chunk that is not all ASCII, like the bytes after a
+    window's first 512, is searched by a regex of one character class (a loop in C, no copy)."""
     start = max(body.find(b"<body"), 0)
     found: list[tuple[int, int]] = []
     wanted = 2 * _SAMPLE_NON_ASCII
+    non_ascii, outside = _NON_ASCII_BYTE.search, _OUTSIDE_BYTE.search
     for low, high in ((start, len(body)), (0, start)):
         at = low
         while wanted > 0:
-            first = _find_kind(body, at, high, _NON_ASCII_MARK)
+            first = _first_non_ascii(body, at, high, non_ascii)
             if first < 0:
                 break
-            safe = _find_kind(body, min(first + _SAMPLE_BYTES, high), high, _OUTSIDE_MARK, 256)
-            at = high if safe < 0 else safe
+            safe = outside(body, min(first + _SAMPLE_BYTES, high), high)
+            at = high if safe is None else safe.start()
             found.append((first, at))
             wanted -= len(body[first:at].translate(None, _ASCII_BYTES))
     return found, 2 * _SAMPLE_NON_ASCII - wanted
 
 
-def _find_kind(body: bytes, at: int, high: int, mark: bytes, step: int = _SCAN_BYTES) -> int:
-    """The first byte of *body* between *at* and *high* of the kind *mark* (``_BYTE_KINDS``), or -1;
-    looked for *step* bytes at a time."""
+def _first_non_ascii(body: bytes, at: int, high: int, search: Callable[..., re.Match[bytes] | None]) -> int:
+    """The first non-ASCII byte of *body* between *at* and *high*, or -1; ``_SCAN_BYTES`` at a time."""
     while at < high:
-        stop = min(at + step, high)
-        piece = body[at:stop]
-        if mark != _NON_ASCII_MARK or not piece.isascii():
-            found = piece.translate(_BYTE_KINDS).find(mark)
-            if found >= 0:
-                return at + found
+        stop = min(at + _SCAN_BYTES, high)
+        if not body[at:stop].isascii():
+            return search(body, at, stop).start()  # type: ignore[union-attr]
         at = stop
     return -1
 
 
 def _sample(body: bytes, windows: list[tuple[int, int]], codec: str, strict: bool) -> str | None:
-    """The first ``_SAMPLE_NON_ASCII`` non-ASCII characters of *windows* read with *codec*. *strict*:
-    None as soon as a window does not decode; else bytes it cannot read become U+FFFD (which scores
-    as implausible)."""
-    pieces = []
-    for low, high in windows:
-        try:
-            piece = body[low:high].decode(codec)
-        except UnicodeDecodeError:
-            if strict:
-                return None
-            piece = body[low:high].decode(codec, errors="replace")
-        pieces.append(_ASCII_RUNS.sub("", piece))
-    return "".join(pieces)[:_SAMPLE_NON_ASCII]
+    """*windows* read with *codec*, ASCII and all (``_judge`` keeps the first ``_SAMPLE_NON_ASCII``
+    non-ASCII characters; strictness needs none removed). *strict*: None as soon as a window does not
+    decode; else bytes it cannot read become U+FFFD (which scores as implausible)."""
+    # The windows are read as one string, a line break between two: no codec reads it as part of a
+    # character, so each window is read as if alone (a character cut at a window's end stays invalid).
+    data = b"\n".join([body[low:high] for low, high in windows])
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError:
+        if strict:
+            return None
+        return data.decode(codec, errors="replace")
 
 
 class _Readings:
@@ -280,7 +275,7 @@ class _Readings:
             sample = self._sample(codec)
             if sample is None:
                 sample = self._sample(codec, False) or ""
-            self._judged[codec] = plausibility(sample)
+            self._judged[codec] = plausibility(_ASCII_RUNS.sub("", sample)[:_SAMPLE_NON_ASCII])
         return self._judged[codec]
 
     def score(self, codec: str) -> float:
