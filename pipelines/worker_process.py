@@ -41,7 +41,7 @@ def merge_freed_memory_at_once() -> bool:
     both ways), so the worker's CPU time per page goes down by that much."""
     try:
         mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # no such function; no C library to load by None
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     return bool(mallopt(_M_MXFAST, 0))
