@@ -187,26 +187,25 @@ def _windows(body: bytes) -> tuple[list[tuple[int, int]], int]:
     start = max(body.find(b"<body"), 0)
     found: list[tuple[int, int]] = []
     wanted = 2 * _SAMPLE_NON_ASCII
-    non_ascii, outside = _NON_ASCII_BYTE.search, _OUTSIDE_BYTE.search
     for low, high in ((start, len(body)), (0, start)):
         at = low
         while wanted > 0:
-            first = _first_non_ascii(body, at, high, non_ascii)
+            first = _first_non_ascii(body, at, high)
             if first < 0:
                 break
-            safe = outside(body, min(first + _SAMPLE_BYTES, high), high)
+            safe = _OUTSIDE_BYTE.search(body, min(first + _SAMPLE_BYTES, high), high)
             at = high if safe is None else safe.start()
             found.append((first, at))
             wanted -= len(body[first:at].translate(None, _ASCII_BYTES))
     return found, 2 * _SAMPLE_NON_ASCII - wanted
 
 
-def _first_non_ascii(body: bytes, at: int, high: int, search: Callable[..., re.Match[bytes] | None]) -> int:
+def _first_non_ascii(body: bytes, at: int, high: int) -> int:
     """The first non-ASCII byte of *body* between *at* and *high*, or -1; ``_SCAN_BYTES`` at a time."""
     while at < high:
         stop = min(at + _SCAN_BYTES, high)
         if not body[at:stop].isascii():
-            return search(body, at, stop).start()  # type: ignore[union-attr]
+            return _NON_ASCII_BYTE.search(body, at, stop).start()  # type: ignore[union-attr]
         at = stop
     return -1
 

@@ -115,15 +115,10 @@ def _han_count(text: str) -> int:
     return len(text.encode("utf-16-be", "surrogatepass")[0::2].translate(None, _NOT_HAN_HIGH))
 
 
-def _may_be_traditional(sample: str) -> bool:
-    """False when t2s cannot change two characters of *sample*, as ``_changed_enough`` requires (most
-    Simplified pages end here, unconverted); the count stops at two, so Traditional text costs little."""
-    return _changeable(sample, 2) >= 2
-
-
 def _can_change_enough(sample: str) -> bool:
     """False when t2s cannot change as many characters of *sample* as ``_changed_enough`` requires: two,
-    and 5% of its CJK characters (t2s changes no more characters than it can change, and no length).
+    and 5% of its CJK characters (t2s changes no more characters than it can change, and no length;
+    ``simplified_form`` judges the first characters of a whole conversion, which changes no more).
 
     A long Simplified text often holds a few characters t2s can change (``乾隆``, ``著``, ``於``); the
     share rules it out without a conversion. The count stops at 5% of the whole sample (Traditional text:
@@ -149,7 +144,7 @@ def simplified_form(text: str) -> tuple[bool, str]:
     that is probably Traditional (a mirror or Big5 page): the judgement reads the conversion's first
     2,000 characters (a phrase across that boundary may count differently than in ``is_traditional``)."""
     sample = text[:_SAMPLE]
-    if not _may_be_traditional(sample):
+    if not _can_change_enough(sample):
         return False, text
     simplified = _convert("t2s", text)
     if len(simplified) != len(text):  # OpenCC's dictionaries never change a length; if one did
