@@ -123,3 +123,8 @@ def test_a_simplified_text_with_few_changeable_characters_is_judged_without_open
     monkeypatch.setattr(mirrors, "_convert", lambda config, t: calls.append(t) or convert(config, t))
     assert is_traditional(text) == expected
     assert bool(calls) == (changeable >= 5)
+
+
+def test_a_lone_surrogate_in_a_callers_text_stays_and_the_rest_is_converted() -> None:
+    assert to_simplified("\ud800鎮江經濟\udc00項目") == "\ud800镇江经济\udc00项目"
+    assert is_traditional("鎮江經濟\ud800")

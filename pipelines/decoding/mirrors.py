@@ -63,8 +63,19 @@ def _opencc(config: str) -> object:
 @functools.lru_cache(maxsize=8)
 def _convert(config: str, text: str) -> str:
     """OpenCC conversion, the last few kept: ``is_traditional`` and ``to_simplified`` of a short text
-    convert the same string."""
-    return str(_opencc(config).convert(text))  # type: ignore[attr-defined]
+    convert the same string.
+
+    OpenCC reads UTF-8, which cannot hold a lone surrogate (a page's text never has one: parsers and
+    decoders make U+FFFD; a caller's string may): the text between them is converted, they stay."""
+    convert = _opencc(config).convert  # type: ignore[attr-defined]
+    try:
+        return str(convert(text))
+    except UnicodeEncodeError:
+        pieces = _SURROGATES.split(text)  # text, surrogates, text, ...
+        return "".join(piece if n % 2 else str(convert(piece)) for n, piece in enumerate(pieces))
+
+
+_SURROGATES = re.compile("([\ud800-\udfff]+)")
 
 
 #: How much of a text ``is_traditional`` looks at.
