@@ -106,3 +106,15 @@ def _plain_strip(text: str) -> tuple[str, int]:
 def test_glosses_removed_are_those_of_a_plain_scan(pieces: list[str]) -> None:
     text = "".join(pieces)
     assert strip_pinyin_glosses(text) == _plain_strip(text)
+
+
+def test_a_long_group_after_a_chain_of_removed_glosses_reads_the_characters_kept_before_them() -> None:
+    # Nine removed groups, one of them after a character: the four syllables of the last group are read
+    # against the four characters kept (the window of eight groups before it holds only one of them).
+    text = "我們中(zhōng)" + "(zhong1)" * 3 + "中(zhōng)" + "(zhong1)" * 4 + "(wǒ men zhōng zhōng)"
+    assert strip_pinyin_glosses(text) == ("我們中中", 10) == _plain_strip(text)
+
+
+def test_glosses_after_either_kind_of_bracket_in_one_text() -> None:
+    text = "鎮(zhèn)江（jiāng） (社區)經（jīng） 人 (rén)?dāng)"
+    assert strip_pinyin_glosses(text) == ("鎮江 (社區)經 人?", 5) == _plain_strip(text)
