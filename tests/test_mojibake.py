@@ -189,3 +189,18 @@ def test_span_means_from_prefix_sums_are_the_spans_own(run: str) -> None:
     for start in range(len(run)):
         for end in range(start + 1, len(run) + 1):
             assert counts.mean(start, end) == _mean(run[start:end])
+
+
+_LATIN_ALPHABET = ("".join(map(chr, range(0x7C, 0x180))) + "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"  # noqa: RUF001
+                   + "中國镕𠀀\ufffd\ue004")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_LATIN_ALPHABET), max_size=40))
+def test_latin_screen_counts_the_characters_a_first_pass_counts(text: str) -> None:
+    """The screen before the Latin runs (two encodes) counts what ``_repair_latin``'s first pass counts
+    in a run: Latin-1 and cp1252 characters scoring at most 1.0."""
+    from pipelines.decoding._scoring import char_score
+    from pipelines.decoding.mojibake import _LATIN_BYTES, _low_latin
+
+    assert _low_latin(text) == sum(1 for c in text if c in _LATIN_BYTES and char_score(c) <= 1.0)

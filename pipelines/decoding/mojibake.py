@@ -71,6 +71,13 @@ _L = re.escape("".join(sorted(_LATIN_BYTES)))
 _LATIN_RUN = re.compile(rf"[{_L}]+(?:[\x40-\x7e]?[{_L}]+)*[\x40-\x7e]?")
 #: The same runs, only those holding two Latin characters or more (a first pass needs two).
 _LATIN_RUN_2 = re.compile(rf"[{_L}](?:[\x40-\x7e]?[{_L}])+[\x40-\x7e]?")
+#: The Latin-1 bytes (C1 controls included) and the cp1252 bytes of the Latin characters that count
+#: towards a Latin run's first repair (``char_score`` at most 1.0): a text holding fewer than two of them
+#: has no run to repair, which two encodes in C tell sooner than a scan with ``_LATIN_RUN_2``.
+_LOW_LATIN = frozenset(c for c in _LATIN_BYTES if char_score(c) <= 1.0)
+_NOT_LOW_LATIN1 = bytes(b for b in range(0x100) if chr(b) not in _LOW_LATIN)
+_NOT_LOW_CP1252 = bytes(b for b in range(0x100)
+                        if not (0x80 <= b < 0xA0 and bytes((b,)).decode("cp1252", "ignore") in _LOW_LATIN))
 #: Non-ASCII text, with the single ASCII characters a trail byte can become.
 _CJK_RUN = re.compile(r"[^\x00-\x7f\s]+(?:[\x21-\x7e][^\x00-\x7f\s]+)*[\x40-\x7e]?")
 
@@ -159,8 +166,18 @@ def _latin_candidates(run: str) -> list[_Candidate]:
     return found
 
 
+def _low_latin(text: str) -> int:
+    """How many characters of *text* are Latin characters a first pass counts (``_LOW_LATIN``): the
+    Latin-1 ones (an encode keeps them and ASCII, a translate drops all but them) and the cp1252 ones
+    beyond Latin-1 (the only characters cp1252 encodes as 0x80-0x9F)."""
+    return (len(text.encode("latin-1", "ignore").translate(None, _NOT_LOW_LATIN1))
+            + len(text.encode("cp1252", "ignore").translate(None, _NOT_LOW_CP1252)))
+
+
 def _repair_latin(text: str, repairs: list[Repair], only: set[str] | None = None) -> str:
     """One pass over the Latin runs; with *only*, a second pass trying just those codec pairs."""
+    if only is None and _low_latin(text) < 2:  # no run could hold the two a first pass needs
+        return text
     bars = _LATIN_BARS if only is None else _CONTEXT_BARS
     minimum = 2 if only is None else 1
     out: list[str] = []
