@@ -128,3 +128,13 @@ def test_a_simplified_text_with_few_changeable_characters_is_judged_without_open
 def test_a_lone_surrogate_in_a_callers_text_stays_and_the_rest_is_converted() -> None:
     assert to_simplified("\ud800鎮江經濟\udc00項目") == "\ud800镇江经济\udc00项目"
     assert is_traditional("鎮江經濟\ud800")
+
+
+@given(st.text(alphabet=st.sampled_from(["a", "中", "\ufffd", "\uffff", "\ud800", "\udfff", "𠀀", "\U0010ffff"]),
+               max_size=20))
+def test_astral_check_by_utf16_length_is_the_regex_one(text: str) -> None:
+    import re
+
+    from pipelines.decoding.mirrors import _has_astral
+
+    assert _has_astral(text) == (re.search("[\U00010000-\U0010ffff]", text) is not None)

