@@ -53,7 +53,6 @@ _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']\s*([A-Za-z0-9_.:
 _HEAD_END = re.compile(rb"</head\s*>|<body[\s>]", re.I)
 _COMMENT = re.compile(rb"<!--.*?-->", re.S)
 _ASCII_RUNS = re.compile(r"[\x00-\x7f]+")
-_NON_ASCII_BYTE = re.compile(rb"[\x80-\xff]")
 #: The bytes no CJK encoding uses inside a character (trail bytes are 0x40 and up, GB18030's four-byte
 #: digits 0x30-0x39), before which a sample window may end without cutting a character.
 _OUTSIDE_BYTE = re.compile(rb"[\x00-\x2f\x3a-\x3f]")
@@ -201,13 +200,27 @@ def _windows(body: bytes) -> tuple[list[tuple[int, int]], int]:
 
 
 def _first_non_ascii(body: bytes, at: int, high: int) -> int:
-    """The first non-ASCII byte of *body* between *at* and *high*, or -1; ``_SCAN_BYTES`` at a time."""
+    """The first non-ASCII byte of *body* between *at* and *high*, or -1; ``_SCAN_BYTES`` at a time.
+
+    In a chunk that is not all ASCII, a one-class regex (tried at every byte, ~3.6 ns each) looks at the
+    first ``_NEAR_BYTES``; past them, every non-ASCII byte is turned into 0x80 (``bytes.translate``) and
+    the first one found by ``bytes.find`` (2.3 us for 4 KB, where the regex took 15)."""
     while at < high:
         stop = min(at + _SCAN_BYTES, high)
-        if not body[at:stop].isascii():
-            return _NON_ASCII_BYTE.search(body, at, stop).start()  # type: ignore[union-attr]
+        chunk = body[at:stop]
+        if not chunk.isascii():
+            near = _NON_ASCII_BYTE.search(body, at, min(at + _NEAR_BYTES, stop))
+            if near is not None:
+                return near.start()
+            return at + chunk.translate(_MARK_NON_ASCII).find(0x80)
         at = stop
     return -1
+
+
+_NON_ASCII_BYTE = re.compile(rb"[\x80-\xff]")
+_NEAR_BYTES = 256
+#: ASCII bytes as they are, the others as 0x80.
+_MARK_NON_ASCII = bytes(range(0x80)) + b"\x80" * 0x80
 
 
 def _sample(body: bytes, windows: list[tuple[int, int]], codec: str, strict: bool) -> str | None:
