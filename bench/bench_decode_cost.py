@@ -12,6 +12,13 @@ decision is the middleware's provisional one (the worker's strict decode checks 
 ``(decode + repair) / extraction`` of at most 10% per page, at the median and at p90, in every class;
 the last column gives the share of a class's pages at or under 10%.
 
+``--steps`` also times each step apart, in the order a crawl runs them (the repair's right after the
+extraction): the decision, the worker's decode, mojibake repair of the text and title, gloss removal
+and the Simplified form (OpenCC) where the page is a Traditional mirror or Big5 page, the Traditional
+judgement elsewhere; per class, the median of each in ms and as a share of the extraction. The decode
+(CPython's codec) and the Simplified form (OpenCC) are mostly C code this project does not write:
+their share is a floor for the page's ratio. ``--only mirror,gbk`` keeps those classes.
+
 Page classes:
 
 * ``<encoding>``: every page of the encoding corpus (``tests/encoding_corpus.py``: six encodings x
@@ -42,7 +49,10 @@ sys.path.insert(0, str(ROOT))
 
 from pipelines.decoding import charset  # noqa: E402
 from pipelines.decoding.charset import decide_encoding, decode_page  # noqa: E402
-from pipelines.decoding.repair import repair_document  # noqa: E402
+from pipelines.decoding.glosses import strip_pinyin_glosses  # noqa: E402
+from pipelines.decoding.mirrors import is_traditional, simplified_form  # noqa: E402
+from pipelines.decoding.mojibake import repair_mojibake  # noqa: E402
+from pipelines.decoding.repair import _outside_evidence, repair_document  # noqa: E402
 from pipelines.extraction import extract_document  # noqa: E402
 from pipelines.extraction.document import ExtractionError  # noqa: E402
 from pipelines.worker_process import merge_freed_memory_at_once  # noqa: E402
@@ -193,6 +203,73 @@ def _forget_conversions() -> None:
             clear()
 
 
+#: The steps ``--steps`` times one by one, in the order a page goes through them.
+STEPS = ("decision", "decode", "mojibake", "glosses", "simplified", "judgement")
+
+
+def _time_steps(body: bytes, content_type: str | None, url: str, reps: int) -> dict[str, float] | None:
+    """Each step of the page's decoding and repair timed apart, in the order a crawl runs them (the
+    decision and the decode, the extraction, untimed, then the repair's steps), fastest of *reps*; None
+    for a page without an article. ``glosses`` and ``simplified`` are a mirror or Big5 page's (URL or
+    codec evidence, as ``repair_document`` decides), ``judgement`` (whether the text is Traditional) the
+    others'; a step a page does not take is 0."""
+    decision = decide_encoding(body, content_type, provisional=True)
+    html, _ = decode_page(body, content_type, decision.as_dict())
+    try:
+        document = extract_document(html, url, None)
+    except ExtractionError:
+        return None
+    text, title = document.get("text") or "", document.get("title") or ""
+    mirror = bool(_outside_evidence(url, decision.encoding))
+    repaired = repair_mojibake(text)[0]
+    cleaned = strip_pinyin_glosses(repaired)[0]
+    steps: dict[str, Any] = {
+        "decision": lambda: decide_encoding(body, content_type, provisional=True),
+        "decode": lambda: decode_page(body, content_type, decision.as_dict()),
+        "extraction": lambda: extract_document(html, url, None),
+        "mojibake": lambda: (repair_mojibake(text), repair_mojibake(title)),
+        "glosses": (lambda: strip_pinyin_glosses(repaired)) if mirror else None,
+        "simplified": (lambda: simplified_form(cleaned)) if mirror else None,
+        "judgement": None if mirror else (lambda: is_traditional(repaired)),
+    }
+    best = dict.fromkeys(steps, float("inf"))
+    gc.collect()
+    gc.disable()
+    for _ in range(reps):
+        charset._last_reading = None
+        _forget_conversions()
+        for name, step in steps.items():
+            if step is not None:
+                start = time.perf_counter()
+                step()
+                best[name] = min(best[name], time.perf_counter() - start)
+    gc.enable()
+    return {name: 0.0 if steps[name] is None else best[name] for name in (*STEPS, "extraction")}
+
+
+def _print_steps(samples: list[tuple[str, bytes, str | None, str]], reps: int) -> None:
+    """Per class, the median of each step, in ms and as a share of the median extraction (timed with
+    them), and the floor: the worker's decode and the Simplified form as a share of each page's
+    extraction (median)."""
+    timed: dict[str, list[dict[str, float]]] = defaultdict(list)
+    for kind, body, content_type, url in samples:
+        steps = _time_steps(body, content_type, url, reps)
+        if steps is not None:
+            timed[kind].append(steps)
+    print(f"steps timed apart, in a crawl's order, fastest of {reps}: median ms (% of the median extraction);"
+          " floor: the worker's decode + the Simplified form (CPython's codec, OpenCC: C), median share of"
+          " the page's extraction")
+    print(f"{'class':10} " + " ".join(f"{name:>15}" for name in STEPS) + f" {'extract':>8} {'floor':>6}")
+    for kind, rows in timed.items():
+        extract = statistics.median(row["extraction"] for row in rows)
+        cells = []
+        for name in STEPS:
+            value = statistics.median(row[name] for row in rows)
+            cells.append(f"{value * 1e3:6.3f} ({value / extract:5.1%})")
+        floor = statistics.median((row["decode"] + row["simplified"]) / row["extraction"] for row in rows)
+        print(f"{kind:10} " + " ".join(f"{cell:>15}" for cell in cells) + f" {extract * 1e3:8.2f} {floor:6.1%}")
+
+
 def _quantile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
@@ -209,6 +286,10 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="corpus pages per encoding at most")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--worst", type=int, default=0, help="also list the pages with the highest ratios")
+    parser.add_argument("--steps", action="store_true",
+                        help="also time each step alone, right after an extraction (slower: one extraction "
+                             "per step and repetition)")
+    parser.add_argument("--only", help="comma-separated classes to run (utf-8, gbk, ..., mirror, zh-dev)")
     parser.add_argument("--default-malloc", action="store_true",
                         help="keep glibc's fast bins (the extraction workers turn them off: "
                              "pipelines/worker_process.py merge_freed_memory_at_once)")
@@ -216,6 +297,12 @@ def main() -> None:
     tuned = not args.default_malloc and merge_freed_memory_at_once()
     rng = random.Random(args.seed)
     samples = corpus_samples(rng, args.limit) + mirror_samples(rng) + zh_dev_samples()
+    if args.only:
+        wanted = set(args.only.split(","))
+        samples = [sample for sample in samples if sample[0] in wanted]
+        if not samples:
+            parser.error(f"no pages in {args.only!r}; the classes are utf-8, gb2312, gbk, gb18030, big5, "
+                         "big5hkscs, mirror (with ../shared/seeds), zh-dev (with ../shared/eval/zh-dev)")
     # First use (tables, OpenCC, pypinyin) is a once-per-process cost, not a per-page one.
     warm = samples[0]
     _time_page(warm[1], warm[2], warm[3], 1)
@@ -252,6 +339,8 @@ def main() -> None:
         print("highest ratios: page, decode ms, repair ms, extract ms")
         for ratio, kind, name, decoded, repaired, extracted in sorted(worst, reverse=True)[:args.worst]:
             print(f"  {ratio:6.1%} {kind:9} {name[:60]:60} {decoded * 1e3:6.2f} {repaired * 1e3:6.2f} {extracted * 1e3:7.2f}")
+    if args.steps:
+        _print_steps(samples, args.reps)
 
 
 if __name__ == "__main__":
