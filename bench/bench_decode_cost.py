@@ -287,8 +287,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--worst", type=int, default=0, help="also list the pages with the highest ratios")
     parser.add_argument("--steps", action="store_true",
-                        help="also time each step alone, right after an extraction (slower: one extraction "
-                             "per step and repetition)")
+                        help="also time each step apart, in a crawl's order, with the share of the C floor "
+                             "(the worker's decode and OpenCC)")
     parser.add_argument("--only", help="comma-separated classes to run (utf-8, gbk, ..., mirror, zh-dev)")
     parser.add_argument("--default-malloc", action="store_true",
                         help="keep glibc's fast bins (the extraction workers turn them off: "

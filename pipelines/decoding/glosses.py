@@ -101,7 +101,8 @@ _GROUP_SPLIT_WIDE = re.compile(rf"(（{_POSSESSIVE})")
 _MOST_SYLLABLES = 8
 #: Verdicts of ``_is_gloss`` by (preceding characters, group), kept up to this many ...
 _VERDICTS: dict[tuple[str, str], bool] = {}
-#: ... and those of one syllable right after a character other than a space, the common case.
+#: ... and those of one syllable right after a character other than a space, the common case, looked up
+#: all at once (a key there always means that character; one of ``_VERDICTS`` may end with a space).
 _SINGLE: dict[tuple[str, str], bool] = {}
 _MOST_VERDICTS = 200_000
 _LAST = operator.itemgetter(slice(-1, None))
@@ -161,8 +162,7 @@ def strip_pinyin_glosses(text: str) -> tuple[str, int]:
             before = "".join(parts[first:2 * k]) + before
             if len(before) < count and first:
                 before = "".join(parts[:first]) + before
-        single = count == 1 and before[-1:] and not before[-1].isspace()
-        if _verdict((before[-count:], group), _SINGLE if single else _VERDICTS):
+        if _verdict((before[-count:], group)):
             parts[2 * k + 1] = ""
             if spaced:
                 parts[2 * k] = piece[:-1]
