@@ -4,6 +4,8 @@
     scrapy extract --manifest M.jsonl      # lines {"id", "path", "url", "headers"}
 
 One JSON line per input, in input order; a page that fails gives {"id", "error"} and the run goes on.
+A page whose bytes were decoded but in which no article was found (only page chrome, say) also
+gives the encoding decision, as its archived record does.
 """
 from __future__ import annotations
 
@@ -20,13 +22,18 @@ from scrapy.exceptions import UsageError
 from pipelines.decoding.charset import decode_page
 from pipelines.decoding.repair import repair_document
 from pipelines.extraction import extract_document
+from pipelines.extraction.document import ExtractionError
 
 
 def extract_page(body: bytes, url: str, content_type: str | None = None,
                  overrides: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The same stages the crawl runs (decode, extract, repair), on one page's bytes."""
+    """The same stages the crawl runs (decode, extract, repair), on one page's bytes. A page without an
+    article gives its ``error`` next to the encoding decision."""
     html, decision = decode_page(body, content_type)
-    doc = extract_document(html, url, overrides)
+    try:
+        doc = extract_document(html, url, overrides)
+    except ExtractionError as exc:
+        return {"url": url, "error": f"{type(exc).__name__}: {exc}", "encoding": decision.as_dict()}
     repair_document(doc, url, decision.encoding)
     return {"url": url, **doc, "encoding": decision.as_dict()}
 
