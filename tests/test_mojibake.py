@@ -204,3 +204,4 @@ def test_latin_screen_counts_the_characters_a_first_pass_counts(text: str) -> No
     from pipelines.decoding.mojibake import _LATIN_BYTES, _low_latin
 
     assert _low_latin(text) == sum(1 for c in text if c in _LATIN_BYTES and char_score(c) <= 1.0)
+    assert (_low_latin(text, 2) >= 2) == (_low_latin(text) >= 2)

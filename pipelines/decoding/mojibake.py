@@ -166,17 +166,21 @@ def _latin_candidates(run: str) -> list[_Candidate]:
     return found
 
 
-def _low_latin(text: str) -> int:
+def _low_latin(text: str, enough: int | None = None) -> int:
     """How many characters of *text* are Latin characters a first pass counts (``_LOW_LATIN``): the
     Latin-1 ones (an encode keeps them and ASCII, a translate drops all but them) and the cp1252 ones
-    beyond Latin-1 (the only characters cp1252 encodes as 0x80-0x9F)."""
-    return (len(text.encode("latin-1", "ignore").translate(None, _NOT_LOW_LATIN1))
-            + len(text.encode("cp1252", "ignore").translate(None, _NOT_LOW_CP1252)))
+    beyond Latin-1 (the only characters cp1252 encodes as 0x80-0x9F). With *enough*, the cp1252 ones
+    are not counted once the Latin-1 ones reach it (that encode is the slower: 18 of 25 us on a mirror
+    text of 5,000 characters with hundreds of pinyin tone marks)."""
+    count = len(text.encode("latin-1", "ignore").translate(None, _NOT_LOW_LATIN1))
+    if enough is not None and count >= enough:
+        return count
+    return count + len(text.encode("cp1252", "ignore").translate(None, _NOT_LOW_CP1252))
 
 
 def _repair_latin(text: str, repairs: list[Repair], only: set[str] | None = None) -> str:
     """One pass over the Latin runs; with *only*, a second pass trying just those codec pairs."""
-    if only is None and _low_latin(text) < 2:  # no run could hold the two a first pass needs
+    if only is None and _low_latin(text, 2) < 2:  # no run could hold the two a first pass needs
         return text
     bars = _LATIN_BARS if only is None else _CONTEXT_BARS
     minimum = 2 if only is None else 1
